@@ -1,0 +1,105 @@
+"""Engines, sessions and the one-transaction-per-request wiring.
+
+SQLite needs care to give real transactions (see DESIGN.md, "Traps"):
+
+* Python's sqlite3 module issues no ``BEGIN`` before a SELECT, so we switch its
+  own transaction handling off (``isolation_level = None``) and emit ``BEGIN``
+  ourselves from SQLAlchemy's ``begin`` event — SQLAlchemy's documented recipe.
+* A deferred read transaction that later writes gets ``SQLITE_BUSY`` at once, so
+  a session meant to write begins ``BEGIN IMMEDIATE``.  :func:`write_engine`
+  returns a view of the same engine (same pool) carrying that wish as an
+  execution option; requests with unsafe methods, the CLI and services that
+  write use it.
+* WAL journal, a busy timeout and ``foreign_keys=ON`` on every connection.
+
+On PostgreSQL both views are the same engine.
+"""
+import os
+from pathlib import Path
+
+import zope.sqlalchemy
+from sqlalchemy import create_engine, event
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+BUSY_TIMEOUT_MS = 10_000
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def database_url(settings: dict) -> str:
+    """The database URL: ``XIETONG_DB_URL`` wins over the ini's ``sqlalchemy.url``."""
+    url = os.environ.get("XIETONG_DB_URL") or settings.get("sqlalchemy.url")
+    if not url:
+        raise SystemExit("no database configured: set sqlalchemy.url in the ini or XIETONG_DB_URL")
+    return url
+
+
+def make_engine(url: str, **kw) -> Engine:
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, **kw)
+        _make_sqlite_transactional(engine)
+        return engine
+    if parsed.get_backend_name() == "postgresql":
+        kw.setdefault("pool_pre_ping", True)
+    return create_engine(url, **kw)
+
+
+def _make_sqlite_transactional(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def on_connect(dbapi_connection, _record):
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def on_begin(connection):
+        mode = connection.get_execution_options().get("sqlite_begin", "DEFERRED")
+        connection.exec_driver_sql(f"BEGIN {mode}")
+
+
+def write_engine(engine: Engine) -> Engine:
+    """The same engine, but transactions begin ready to write (``BEGIN IMMEDIATE``)."""
+    if engine.dialect.name == "sqlite":
+        return engine.execution_options(sqlite_begin="IMMEDIATE")
+    return engine
+
+
+def session_factory(engine: Engine) -> sessionmaker:
+    return sessionmaker(bind=engine, expire_on_commit=False)
+
+
+def tm_session(factory: sessionmaker, transaction_manager, bind=None) -> Session:
+    """A session joined to a ``transaction`` manager (pyramid_tm commits or aborts it)."""
+    session = factory(bind=bind) if bind is not None else factory()
+    zope.sqlalchemy.register(session, transaction_manager=transaction_manager)
+    return session
+
+
+def includeme(config):
+    """Give every request ``request.dbsession``, joined to the request's transaction.
+
+    Unsafe requests get a session on the write engine.  Tests may hand in their own
+    session through ``environ['xietong.dbsession']`` (rolled back after the test).
+    """
+    settings = config.get_settings()
+    config.include("pyramid_tm")
+    config.include("pyramid_retry")
+    engine = make_engine(database_url(settings))
+    factory = session_factory(engine)
+    config.registry["db.engine"] = engine
+    config.registry["db.session_factory"] = factory
+
+    def dbsession(request):
+        session = request.environ.get("xietong.dbsession")
+        if session is None:
+            bind = None if request.method in SAFE_METHODS else write_engine(engine)
+            session = tm_session(factory, request.tm, bind=bind)
+        return session
+
+    config.add_request_method(dbsession, reify=True)

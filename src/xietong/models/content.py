@@ -1,0 +1,52 @@
+"""The content tree, in the Kotti manner.
+
+Every piece of content is a row of ``nodes`` (its place in the tree, its type,
+title, owner and owning unit); each content type adds its own table joined on
+``nodes.id`` (joined-table inheritance, discriminator ``type``).  ``path`` holds
+the node's full path (``/units/341000-xinxiban/filings/2018-007/``) so that a URL
+resolves with one query, as Kotti's traverser does.
+
+Workflowed documents keep their ``state`` here and a NOT NULL ``version`` that is
+SQLAlchemy's ``version_id_col``: an UPDATE that finds another version raises
+``StaleDataError`` instead of silently overwriting someone else's change.
+Nothing is hard-deleted: ``trashed_at`` marks a node as in the trash.
+"""
+from sqlalchemy import ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .meta import Base, UTCDateTime, utcnow
+from .org import Unit, User
+
+
+class Node(Base):
+    __tablename__ = "nodes"
+    __table_args__ = (UniqueConstraint("parent_id", "name"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("nodes.id"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    path: Mapped[str] = mapped_column(String(1000), unique=True)
+    type: Mapped[str] = mapped_column(String(40), index=True)
+    title: Mapped[str] = mapped_column(String(300))
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"), index=True)
+    workflow_id: Mapped[str | None] = mapped_column(String(40))
+    state: Mapped[str | None] = mapped_column(String(40), index=True)
+    version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+    created_at = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+    modified_at = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow, nullable=False)
+    due_at = mapped_column(UTCDateTime)
+    trashed_at = mapped_column(UTCDateTime)
+
+    parent: Mapped["Node | None"] = relationship(remote_side=[id])
+    owner: Mapped[User | None] = relationship()
+    unit: Mapped[Unit | None] = relationship()
+
+    __mapper_args__ = {
+        "polymorphic_on": "type",
+        "polymorphic_identity": "node",
+        "version_id_col": version,
+    }
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.path}>"

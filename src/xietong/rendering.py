@@ -1,0 +1,58 @@
+"""Page rendering: Jinja2 filters and globals, deform's Chameleon widgets, static files."""
+from pathlib import Path
+
+import deform
+from markupsafe import Markup
+from translationstring import TranslationString
+from pyramid.events import BeforeRender
+
+from .formatting import format_date, format_datetime, format_wan
+from .i18n import LOCALES, deform_translator
+
+# deform's own scripts that ordinary forms need (jQuery is vendored; see static/vendor/README.md)
+DEFORM_SCRIPTS = ("scripts/jquery.form-3.09.js", "scripts/deform.js")
+
+# static/ sits at the top of the project (DESIGN.md layout), beside src/
+STATIC_DIR = Path(__file__).resolve().parents[2] / "static"
+
+
+def render_form(form: deform.Form, **kw) -> Markup:
+    """deform returns a str of trusted widget HTML; mark it safe for Jinja2's autoescape."""
+    return Markup(form.render(**kw))
+
+
+def translate(request, message, mapping: dict):
+    """Translate a msgid or a TranslationString; ``${name}`` placeholders filled from ``mapping``."""
+    if not isinstance(message, TranslationString):
+        message = TranslationString(message, domain="xietong", mapping=mapping or None)
+    elif mapping:
+        message = TranslationString(message, mapping={**(message.mapping or {}), **mapping})
+    return request.localizer.translate(message)
+
+
+def _add_globals(event: BeforeRender) -> None:
+    request = event.get("request")
+    if request is None:
+        return
+    locale = request.locale_name
+    event["locale"] = locale
+    event["locales"] = LOCALES
+    event["fmt_date"] = lambda value: format_date(value, locale)
+    event["fmt_datetime"] = lambda value: format_datetime(value, locale)
+    event["fmt_wan"] = lambda value: format_wan(value, locale)
+    event["_"] = lambda message, **mapping: translate(request, message, mapping)
+    event["deform_scripts"] = DEFORM_SCRIPTS
+    event["static"] = lambda subpath: request.route_path("__static/", subpath=subpath)
+    event["deform_static"] = lambda subpath: request.route_path("__deform_static/", subpath=subpath)
+    identity = request.identity
+    event["user"] = identity.user if identity else None
+
+
+def includeme(config):
+    renderer = deform.Form.default_renderer
+    deform.Form.set_zpt_renderer(renderer.loader.search_path, translator=deform_translator)
+    config.add_subscriber(_add_globals, BeforeRender)
+    config.add_jinja2_search_path("xietong:templates", name=".jinja2")
+    cache = None if config.get_settings().get("pyramid.reload_templates") == "true" else 3600
+    config.add_static_view("static", str(STATIC_DIR), cache_max_age=cache)
+    config.add_static_view("deform_static", "deform:static", cache_max_age=cache)

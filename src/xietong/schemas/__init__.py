@@ -1,0 +1,1 @@
+"""colander schemas: the one validation source for HTML forms, the JSON API and the CLI."""

@@ -1,0 +1,219 @@
+"""Test fixtures, shipped as a pytest plugin (``-p xietong.testing`` in setup.cfg).
+
+The fixture graph (session-scoped unless marked *per test*)::
+
+    db_url ── XIETONG_TEST_DB (PostgreSQL) or a SQLite file in a temporary folder
+      └─ engine ── the schema built by the real migrations (alembic upgrade head),
+           │       the seed's units and one user per role, committed once
+           ├─ dbsession (per test) ── a session inside an outer transaction that is
+           │       rolled back after the test: tests never see each other's writes
+           └─ app ── the WSGI application from ``xietong.main`` on the same database
+                └─ testapp (per test) ── WebTest on ``app``, every request using the
+                        test's ``dbsession`` (so it is rolled back too)
+
+    fresh_db_url (per test) ── an empty database of its own (new SQLite file or a new
+        PostgreSQL database created from template0 with a UTF-8 LC_CTYPE), dropped after
+    live_server (per test) ── waitress on 127.0.0.1 serving a migrated and seeded
+        ``fresh_db_url`` in a thread; stopped by the fixture
+
+``users`` maps a role name to the username holding it; every user's password is
+:data:`PASSWORD`.  ``login(testapp, username)`` logs a WebTest client in through
+the real login form (CSRF token included).
+"""
+import os
+import re
+import threading
+import uuid
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
+
+PASSWORD = "correct-horse-battery"
+SECRET = "test-secret-" + "x" * 40
+
+#: role -> (username, unit code, unit role, global roles)
+TEST_USERS = {
+    "admin": ("t_admin", "xinxiban", None, ["admin"]),
+    "staff": ("t_staff", "gonganju", "staff", []),
+    "head": ("t_head", "gonganju", "head", []),
+    "reviewer": ("t_reviewer", "xinxiban", "staff", ["reviewer"]),
+    "finance": ("t_finance", "caizhengju", "staff", ["finance"]),
+    "auditor": ("t_auditor", "shenjiju", "staff", ["auditor"]),
+    "leader": ("t_leader", "lingdaoxiaozu", "staff", ["leader"]),
+    "other_staff": ("t_other", "gongshangju", "staff", []),
+}
+
+
+def is_postgresql(url: str) -> bool:
+    return make_url(url).get_backend_name() == "postgresql"
+
+
+def create_database(server_url: str, name: str) -> str:
+    """Create an empty PostgreSQL database that can index Chinese; return its URL."""
+    from .db import make_engine
+
+    admin = make_engine(server_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE template0 ENCODING \'UTF8\' '
+                          f"LC_COLLATE 'C.UTF-8' LC_CTYPE 'C.UTF-8'"))
+    admin.dispose()
+    return make_url(server_url).set(database=name).render_as_string(hide_password=False)
+
+
+def drop_database(server_url: str, name: str) -> None:
+    from .db import make_engine
+
+    admin = make_engine(server_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def migrate(url: str) -> None:
+    from .migrate import alembic_config, upgrade
+
+    upgrade(alembic_config(None, url=url))
+
+
+def populate(url: str, with_test_users: bool = True) -> None:
+    """Load the seed's units and (optionally) one user per test role, committed."""
+    from .db import make_engine, write_engine
+    from .services.seed import load_units
+    from .services.users import create_user
+
+    engine = make_engine(url)
+    with Session(bind=write_engine(engine)) as session:
+        load_units(session)
+        if with_test_users:
+            for username, unit, unit_role, roles in TEST_USERS.values():
+                create_user(session, None, {"username": username, "display_name": username,
+                                            "unit": unit, "unit_role": unit_role, "roles": roles,
+                                            "password": PASSWORD})
+        session.commit()
+    engine.dispose()
+
+
+def app_settings(url: str) -> dict:
+    return {"sqlalchemy.url": url, "xietong.secret": SECRET, "pyramid.default_locale_name": "zh_CN"}
+
+
+@pytest.fixture(scope="session")
+def db_url(tmp_path_factory) -> str:
+    url = os.environ.get("XIETONG_TEST_DB")
+    if url:
+        return url
+    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite'}"
+
+
+@pytest.fixture(scope="session")
+def engine(db_url):
+    from .db import make_engine
+
+    engine = make_engine(db_url)
+    if is_postgresql(db_url):
+        with engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+    migrate(db_url)
+    populate(db_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def dbsession(engine):
+    """A session whose work is rolled back after the test (its commits become savepoints)."""
+    from .db import write_engine
+
+    connection = write_engine(engine).connect()
+    outer = connection.begin()
+    session = Session(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False)
+    yield session
+    session.close()
+    outer.rollback()
+    connection.close()
+
+
+@pytest.fixture(scope="session")
+def users(engine) -> dict[str, str]:
+    return {role: spec[0] for role, spec in TEST_USERS.items()}
+
+
+@pytest.fixture(scope="session")
+def app(engine, db_url):
+    from . import main
+
+    return main({}, **app_settings(db_url))
+
+
+@pytest.fixture
+def testapp(app, dbsession):
+    import transaction
+    import webtest
+
+    tm = transaction.TransactionManager(explicit=True)
+    tm.begin()
+    client = webtest.TestApp(app, extra_environ={
+        "HTTP_HOST": "localhost", "REMOTE_ADDR": "127.0.0.1",
+        "tm.active": True, "tm.manager": tm, "xietong.dbsession": dbsession,
+    })
+    yield client
+    tm.abort()
+
+
+CSRF_RE = re.compile(r'name="csrf_token"\s+value="([^"]+)"')
+
+
+def csrf_token(page) -> str:
+    found = CSRF_RE.search(page.text)
+    assert found, "page has no CSRF token field"
+    return found.group(1)
+
+
+def login(client, username: str, password: str = PASSWORD, status=303, address=None):
+    page = client.get("/login")
+    extra = {"REMOTE_ADDR": address} if address else None
+    return client.post("/login", {"username": username, "password": password,
+                                  "csrf_token": csrf_token(page), "came_from": "/"},
+                       status=status, extra_environ=extra)
+
+
+@pytest.fixture
+def fresh_db_url(tmp_path):
+    """An empty database of this test's own, dropped afterwards."""
+    server = os.environ.get("XIETONG_TEST_DB")
+    if server and is_postgresql(server):
+        name = f"xietong_t_{uuid.uuid4().hex[:12]}"
+        url = create_database(server, name)
+        yield url
+        drop_database(server, name)
+    else:
+        yield f"sqlite:///{tmp_path / 'fresh.sqlite'}"
+
+
+@pytest.fixture
+def live_server(fresh_db_url):
+    """Xietong served by waitress on 127.0.0.1 (a free port) over a seeded database."""
+    from waitress.server import create_server
+
+    from . import main
+    from .db import make_engine, write_engine
+    from .services.seed import create_demo_users
+
+    migrate(fresh_db_url)
+    populate(fresh_db_url)
+    engine = make_engine(fresh_db_url)
+    with Session(bind=write_engine(engine)) as session:
+        create_demo_users(session)
+        session.commit()
+    engine.dispose()
+    wsgi = main({}, **app_settings(fresh_db_url))
+    server = create_server(wsgi, host="127.0.0.1", port=0, threads=4)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.effective_port}"
+    server.close()
+    thread.join(timeout=5)
+    wsgi.registry["db.engine"].dispose()

@@ -1,0 +1,45 @@
+"""Error pages.  Anonymous HTML requests are sent to log in; /api always answers JSON.
+
+A 403 page shows why (the Denied reason from :mod:`xietong.security`).
+"""
+from pyramid.csrf import BadCSRFToken
+from pyramid.httpexceptions import HTTPForbidden, HTTPFound, HTTPNotFound
+from pyramid.view import exception_view_config, forbidden_view_config, notfound_view_config
+
+from ..api.errors import json_error
+from ..i18n import _
+from ..security import is_api_request
+
+
+@forbidden_view_config(renderer="error.jinja2")
+def forbidden(exc: HTTPForbidden, request):
+    if is_api_request(request):
+        if request.identity is None:
+            response = json_error(request, 401, "unauthorized",
+                                  _("Log in first: send Authorization: Bearer <token>"))
+            response.headers["WWW-Authenticate"] = 'Bearer realm="xietong"'
+            return response
+        return json_error(request, 403, "forbidden", _("You may not do this"),
+                          details={"reason": str(getattr(exc, "result", "") or "")})
+    if request.identity is None:
+        return HTTPFound(request.route_path("login", _query={"came_from": request.path_qs}))
+    request.response.status = 403
+    return {"title": _("Access denied"), "message": _("You do not have permission to see this page."),
+            "reason": str(getattr(exc, "result", "") or "")}
+
+
+@notfound_view_config(renderer="error.jinja2")
+def notfound(exc: HTTPNotFound, request):
+    if is_api_request(request):
+        return json_error(request, 404, "not_found", _("No such resource"))
+    request.response.status = 404
+    return {"title": _("Page not found"), "message": _("The page you asked for does not exist."),
+            "reason": ""}
+
+
+@exception_view_config(BadCSRFToken, renderer="error.jinja2")
+def bad_csrf(exc, request):
+    request.response.status = 400
+    return {"title": _("The form has expired"),
+            "message": _("The form was missing its security token or it has expired. "
+                         "Go back, reload the page and try again."), "reason": ""}
