@@ -207,6 +207,7 @@ def test_department_user_gets_403_on_admin_pages(page, shot, live_server):
     expect(page).to_have_url(f"{live_server}/admin/users")
     expect(page.locator("h1")).to_have_text("无权访问")
     expect(page.locator("main")).to_contain_text("您无权查看此页面。")
+    expect(page.locator("#denial-reason")).to_contain_text("需要以下角色之一：系统管理员")
     expect(page.locator("#users")).to_have_count(0)
     expect(page.get_by_role("link", name="返回首页")).to_be_visible()
     shot("forbidden")

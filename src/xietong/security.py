@@ -60,16 +60,27 @@ def allowed_roles(context, permission: str) -> frozenset[str]:
     return frozenset(roles_for(permission)) if roles_for else frozenset()
 
 
+class RoleDenied(Denied):
+    """A denial that knows which roles would have allowed it (for a human explanation).
+
+    Careful: like every Pyramid ``PermitsResult`` it is an ``int`` that is *false*;
+    test it with ``is not None``, never with ``or``.
+    """
+
+    def __new__(cls, permission: str, needed: frozenset[str], held: frozenset[str]):
+        inst = super().__new__(cls, "%r needs one of the roles %s; the requester holds %s",
+                               permission, sorted(needed) or "(none)", sorted(held))
+        inst.permission, inst.needed, inst.held = permission, needed, held
+        return inst
+
+
 def permits(user: User | None, context, permission: str):
-    """Allowed or Denied, with the reason (steps 2–4 of the module docstring)."""
+    """Allowed or :class:`RoleDenied`, with the reason (steps 2–4 of the module docstring)."""
     held = roles_on(user, context)
     needed = allowed_roles(context, permission)
     if held & needed:
-        return Allowed(f"{permission!r} granted by role {sorted(held & needed)[0]!r}")
-    return Denied(
-        f"{permission!r} needs one of the roles {sorted(needed) or '(none)'}; "
-        f"you hold {sorted(held)}"
-    )
+        return Allowed("%r granted by role %r", permission, sorted(held & needed)[0])
+    return RoleDenied(permission, needed, held)
 
 
 def is_api_request(request) -> bool:

@@ -5,17 +5,9 @@ import deform
 from ..i18n import _
 from ..models import GLOBAL_ROLES, UNIT_ROLES
 from ..passwords import MAX_LENGTH, policy_problem
+from ..roles import ROLE_TITLES
 from .common import boolean, csrf_node, text
 
-ROLE_TITLES = {
-    "admin": _("Administrator"),
-    "reviewer": _("Reviewer (information office)"),
-    "finance": _("Finance officer"),
-    "auditor": _("Auditor"),
-    "leader": _("Leadership group"),
-    "staff": _("Staff"),
-    "head": _("Head of unit"),
-}
 
 USERNAME_RE = r"^[a-z][a-z0-9_.-]{1,39}$"
 

@@ -6,7 +6,8 @@ from pyramid.view import view_config
 from ..i18n import _
 from ..models import Unit, User
 from ..schemas.units import KIND_TITLES, unit_schema
-from ..schemas.users import ROLE_TITLES, add_user_schema, edit_user_schema
+from ..roles import ROLE_TITLES
+from ..schemas.users import add_user_schema, edit_user_schema
 from ..services import audit as audit_service
 from ..services import units as unit_service
 from ..services import users as user_service

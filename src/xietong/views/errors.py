@@ -8,7 +8,19 @@ from pyramid.view import exception_view_config, forbidden_view_config, notfound_
 
 from ..api.errors import json_error
 from ..i18n import _
-from ..security import is_api_request
+from ..security import RoleDenied, is_api_request
+from ..roles import ROLE_TITLES
+
+
+def denial_reason(request, exc: HTTPForbidden) -> str:
+    """Why access was denied, for a person: the roles that would have allowed it."""
+    result = getattr(exc, "result", None)  # a Denied is falsy: compare with None
+    if isinstance(result, RoleDenied):
+        if not result.needed:
+            return request.localizer.translate(_("Nobody may do this here."))
+        names = "、".join(request.localizer.translate(ROLE_TITLES.get(r, r)) for r in sorted(result.needed))
+        return request.localizer.translate(_("Needs one of the roles: ${roles}", mapping={"roles": names}))
+    return str(result) if result is not None else ""
 
 
 @forbidden_view_config(renderer="error.jinja2")
@@ -20,12 +32,12 @@ def forbidden(exc: HTTPForbidden, request):
             response.headers["WWW-Authenticate"] = 'Bearer realm="xietong"'
             return response
         return json_error(request, 403, "forbidden", _("You may not do this"),
-                          details={"reason": str(getattr(exc, "result", "") or "")})
+                          details={"reason": denial_reason(request, exc)})
     if request.identity is None:
         return HTTPFound(request.route_path("login", _query={"came_from": request.path_qs}))
     request.response.status = 403
     return {"title": _("Access denied"), "message": _("You do not have permission to see this page."),
-            "reason": str(getattr(exc, "result", "") or "")}
+            "reason": denial_reason(request, exc)}
 
 
 @notfound_view_config(renderer="error.jinja2")

@@ -6,7 +6,7 @@ from pyramid.view import view_config
 from ..i18n import LOCALE_COOKIE, LOCALES
 from ..services.units import all_units, unit_by_code
 from ..schemas.units import KIND_TITLES
-from ..schemas.users import ROLE_TITLES
+from ..roles import ROLE_TITLES
 from .auth import safe_came_from
 
 
