@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from xietong.db import make_engine
+from xietong.migrate import alembic_config, head_revision
 from xietong.models import AuditEntry, Unit, User
 
 PROJECT = Path(__file__).resolve().parents[1]
@@ -38,7 +39,8 @@ def seeded(fresh_db_url):
 
 def test_init_db_then_seed_twice_then_demo_twice(fresh_db_url):
     first = run(fresh_db_url, "init-db")
-    assert first.returncode == 0 and "0001" in first.stdout
+    head = head_revision(alembic_config(None))
+    assert first.returncode == 0 and f"-> {head}" in first.stdout
     assert "已是最新版本" in run(fresh_db_url, "init-db").stdout
     assert "新建 23" in run(fresh_db_url, "load-seed").stdout
     assert "新建 0, 更新 0" in run(fresh_db_url, "load-seed").stdout

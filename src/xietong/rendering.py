@@ -7,7 +7,7 @@ from translationstring import TranslationString
 from pyramid.events import BeforeRender
 
 from .formatting import format_date, format_datetime, format_wan
-from .i18n import LOCALES, deform_translator
+from .i18n import LOCALES, deform_translator, translate
 
 # deform's own scripts that ordinary forms need (jQuery is vendored; see static/vendor/README.md)
 DEFORM_SCRIPTS = ("scripts/jquery.form-3.09.js", "scripts/deform.js")
@@ -21,13 +21,13 @@ def render_form(form: deform.Form, **kw) -> Markup:
     return Markup(form.render(**kw))
 
 
-def translate(request, message, mapping: dict):
-    """Translate a msgid or a TranslationString; ``${name}`` placeholders filled from ``mapping``."""
+def template_translate(request, message, mapping: dict):
+    """``_()`` in templates: a msgid or a TranslationString; ``${name}`` filled from ``mapping``."""
     if not isinstance(message, TranslationString):
         message = TranslationString(message, domain="xietong", mapping=mapping or None)
     elif mapping:
         message = TranslationString(message, mapping={**(message.mapping or {}), **mapping})
-    return request.localizer.translate(message)
+    return translate(request.localizer, message)
 
 
 def _add_globals(event: BeforeRender) -> None:
@@ -40,7 +40,7 @@ def _add_globals(event: BeforeRender) -> None:
     event["fmt_date"] = lambda value: format_date(value, locale)
     event["fmt_datetime"] = lambda value: format_datetime(value, locale)
     event["fmt_wan"] = lambda value: format_wan(value, locale)
-    event["_"] = lambda message, **mapping: translate(request, message, mapping)
+    event["_"] = lambda message, **mapping: template_translate(request, message, mapping)
     event["deform_scripts"] = DEFORM_SCRIPTS
     event["static"] = lambda subpath: request.route_path("__static/", subpath=subpath)
     event["deform_static"] = lambda subpath: request.route_path("__deform_static/", subpath=subpath)

@@ -1,11 +1,28 @@
-"""Start-up checks: refuse to serve a database that is not migrated to head."""
+"""Start-up checks: the database is migrated to head, and every workflow file is valid.
+
+Either failure stops the application with a message that says what to do: the
+command that migrates, or every error of every workflow file (file, key, reason).
+"""
 import os
+from pathlib import Path
 
 from .migrate import NotMigrated, alembic_config, ensure_at_head
+from .workflow import InvalidWorkflow, load_or_fail
+
+#: workflows/ at the top of the project (DESIGN.md layout), used when the ini names none
+DEFAULT_WORKFLOWS = Path(__file__).resolve().parents[2] / "workflows"
+
+
+def workflows_dir(settings: dict) -> Path:
+    return Path(os.environ.get("XIETONG_WORKFLOWS") or settings.get("xietong.workflows") or DEFAULT_WORKFLOWS)
 
 
 def includeme(config):
     settings = config.get_settings()
+    try:
+        config.registry["workflows"] = load_or_fail(workflows_dir(settings))
+    except InvalidWorkflow as exc:
+        raise SystemExit("工作流定义有误 / invalid workflow definitions:\n" + str(exc)) from None
     if settings.get("xietong.skip_migration_check") == "true":
         return
     ini = settings.get("xietong.ini")

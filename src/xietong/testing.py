@@ -30,6 +30,8 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
+from .models import Node
+
 PASSWORD = "correct-horse-battery"
 SECRET = "test-secret-" + "x" * 40
 
@@ -217,3 +219,40 @@ def live_server(fresh_db_url):
     server.close()
     thread.join(timeout=5)
     wsgi.registry["db.engine"].dispose()
+
+
+
+
+
+@pytest.fixture(scope="session")
+def review_workflows(request):
+    """The engine tests' workflows (``tests/workflows/*.yaml``), loaded and validated."""
+    from pathlib import Path
+
+    from .workflow import load_or_fail
+
+    return load_or_fail(Path(str(request.config.rootpath)) / "tests" / "workflows")
+
+
+def get_user(session, username: str):
+    from sqlalchemy import select
+
+    from .models import User
+
+    return session.execute(select(User).where(User.username == username)).scalar_one()
+
+
+class Note(Node):
+    """The engine tests' document type: a bare node (single-table, no table of its own)."""
+
+    __mapper_args__ = {"polymorphic_identity": "note"}
+
+
+def make_note(session, workflows, author, title="关于整合共享的说明", unit=None, name=None):
+    """A workflowed ``note`` in the ``review`` workflow, created through the service."""
+    from .services.workflow import Actor, create_document
+
+    name = name or f"note-{uuid.uuid4().hex[:10]}"
+    node = Note(name=name, path=f"/notes/{name}/", title=title,
+                unit_id=(unit.id if unit else author.unit_id), owner=author)
+    return create_document(session, workflows, node, Actor.of(author))

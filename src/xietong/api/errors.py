@@ -1,10 +1,12 @@
 """The one error shape of the API: ``{"error": {"type", "message", "details"}}``."""
 from pyramid.response import Response
 
+from ..i18n import translate
+
 
 def json_error(request, status: int, type_: str, message, details: dict | None = None) -> Response:
     response = Response(status=status, content_type="application/json", charset="utf-8")
-    response.json_body = {"error": {"type": type_, "message": request.localizer.translate(message),
+    response.json_body = {"error": {"type": type_, "message": translate(request.localizer, message),
                                     "details": details or {}}}
     return response
 

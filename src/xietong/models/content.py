@@ -11,7 +11,7 @@ SQLAlchemy's ``version_id_col``: an UPDATE that finds another version raises
 ``StaleDataError`` instead of silently overwriting someone else's change.
 Nothing is hard-deleted: ``trashed_at`` marks a node as in the trash.
 """
-from sqlalchemy import ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .meta import Base, UTCDateTime, utcnow
@@ -35,12 +35,14 @@ class Node(Base):
     version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
     created_at = mapped_column(UTCDateTime, default=utcnow, nullable=False)
     modified_at = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow, nullable=False)
-    due_at = mapped_column(UTCDateTime)
+    due_at = mapped_column(UTCDateTime, index=True)
     trashed_at = mapped_column(UTCDateTime)
 
     parent: Mapped["Node | None"] = relationship(remote_side=[id])
     owner: Mapped[User | None] = relationship()
     unit: Mapped[Unit | None] = relationship()
+    local_role_rows: Mapped[list["LocalRole"]] = relationship(
+        back_populates="node", cascade="all, delete-orphan", lazy="selectin")
 
     __mapper_args__ = {
         "polymorphic_on": "type",
@@ -48,5 +50,28 @@ class Node(Base):
         "version_id_col": version,
     }
 
+    def local_roles(self, user: User) -> frozenset[str]:
+        """Roles granted on this node to ``user`` or to ``user``'s unit."""
+        return frozenset(r.role for r in self.local_role_rows
+                         if r.user_id == user.id or (r.unit_id is not None and r.unit_id == user.unit_id))
+
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.path}>"
+
+
+class LocalRole(Base):
+    """A role held on one node by a unit (a key task's lead unit) or by one user."""
+
+    __tablename__ = "local_roles"
+    __table_args__ = (
+        CheckConstraint("(unit_id IS NULL) != (user_id IS NULL)", name="one_principal"),
+        UniqueConstraint("node_id", "unit_id", "user_id", "role"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    node_id: Mapped[int] = mapped_column(ForeignKey("nodes.id", ondelete="CASCADE"), index=True)
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"), index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    role: Mapped[str] = mapped_column(String(60))
+
+    node: Mapped[Node] = relationship(back_populates="local_role_rows")

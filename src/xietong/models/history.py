@@ -4,7 +4,7 @@ Neither table is ever updated or deleted through the application; the services o
 ``INSERT``.  History rows carry a hash of the previous row of the same document
 (filled by the workflow engine) so that tampering can be detected.
 """
-from sqlalchemy import ForeignKey, Integer, JSON, String, Text
+from sqlalchemy import ForeignKey, Integer, JSON, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .meta import Base, UTCDateTime, utcnow
@@ -57,3 +57,18 @@ class LoginAttempt(Base):
     address: Mapped[str] = mapped_column(String(64), index=True)
     succeeded: Mapped[bool] = mapped_column(default=False)
     created_at = mapped_column(UTCDateTime, default=utcnow, nullable=False, index=True)
+
+
+class DeadlineEvent(Base):
+    """The sweeper noticed a document overdue in a state: recorded once per deadline."""
+
+    __tablename__ = "deadline_events"
+    __table_args__ = (UniqueConstraint("node_id", "state", "due_at", "kind"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    node_id: Mapped[int] = mapped_column(ForeignKey("nodes.id"), index=True)
+    state: Mapped[str] = mapped_column(String(40))
+    due_at = mapped_column(UTCDateTime, nullable=False)
+    kind: Mapped[str] = mapped_column(String(20))  # "overdue"; later issues add "reminder"
+    fired_transition: Mapped[str | None] = mapped_column(String(40))
+    created_at = mapped_column(UTCDateTime, default=utcnow, nullable=False)

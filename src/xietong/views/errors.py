@@ -7,7 +7,7 @@ from pyramid.httpexceptions import HTTPForbidden, HTTPFound, HTTPNotFound
 from pyramid.view import exception_view_config, forbidden_view_config, notfound_view_config
 
 from ..api.errors import json_error
-from ..i18n import _
+from ..i18n import _, translate
 from ..security import RoleDenied, is_api_request
 from ..roles import ROLE_TITLES
 
@@ -18,8 +18,8 @@ def denial_reason(request, exc: HTTPForbidden) -> str:
     if isinstance(result, RoleDenied):
         if not result.needed:
             return request.localizer.translate(_("Nobody may do this here."))
-        names = "、".join(request.localizer.translate(ROLE_TITLES.get(r, r)) for r in sorted(result.needed))
-        return request.localizer.translate(_("Needs one of the roles: ${roles}", mapping={"roles": names}))
+        names = [ROLE_TITLES.get(r, r) for r in sorted(result.needed)]
+        return translate(request.localizer, _("Needs one of the roles: ${roles}", mapping={"roles": names}))
     return str(result) if result is not None else ""
 
 
