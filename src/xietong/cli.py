@@ -41,7 +41,13 @@ class Context:
 
     @contextmanager
     def session(self):
-        """One write transaction: committed if the block succeeds, rolled back otherwise."""
+        """One write transaction on a migrated database: committed if the block succeeds."""
+        from .migrate import NotMigrated, ensure_at_head
+
+        try:
+            ensure_at_head(self.engine, alembic_config(self.ini, url=self.url), os.path.basename(self.ini))
+        except NotMigrated as exc:
+            raise UsageError(str(exc).replace("\n", " ")) from None
         session = Session(bind=write_engine(self.engine), expire_on_commit=False)
         try:
             yield session
@@ -114,6 +120,100 @@ def cmd_create_user(ctx: Context, args) -> int:
     return 0
 
 
+def _workflows(ctx: Context, directory=None):
+    from .startup import workflows_dir
+    from .workflow import load_directory
+
+    folder = directory or workflows_dir(ctx.settings)
+    workflows, errors = load_directory(folder)
+    return folder, workflows, errors
+
+
+def _migrated(ctx: Context) -> bool:
+    from .migrate import head_revision
+
+    try:
+        return current_revision(ctx.engine) == head_revision(alembic_config(ctx.ini, url=ctx.url))
+    except Exception:  # noqa: BLE001 — no database yet: nothing to check there
+        return False
+
+
+def cmd_check_workflows(ctx: Context, args) -> int:
+    """Validate the workflow files; report documents left in states that no longer exist."""
+    from .services.maintenance import orphaned_documents
+
+    folder, workflows, errors = _workflows(ctx, args.directory)
+    for error in errors:
+        print(error)
+    if errors:
+        print(f"{len(errors)} 处错误 / error(s) in {folder}")
+        return 1
+    names = ", ".join(sorted(workflows.workflows)) or "none"
+    print(f"工作流定义均有效 / all workflow files valid in {folder}: {names}")
+    if not _migrated(ctx):
+        print("数据库未就绪，未检查文档状态 / database not migrated: documents not checked")
+        return 0
+    with ctx.session() as session:
+        orphans = orphaned_documents(session, workflows)
+    for orphan in orphans:
+        print(f"孤立状态 / orphaned: {orphan} — run: xietong remap-states {orphan.workflow_id} {orphan.state} NEW")
+    return 1 if orphans else 0
+
+
+def cmd_remap_states(ctx: Context, args) -> int:
+    from .services.maintenance import remap_states
+
+    _folder, workflows, errors = _workflows(ctx)
+    if errors:
+        raise UsageError("工作流定义有误，请先运行 xietong check-workflows / invalid workflows: run check-workflows")
+    with ctx.session() as session:
+        moved = remap_states(session, workflows, args.workflow, args.old_state, args.new_state)
+    print(f"已迁移 {moved} 个文档 / moved {moved} document(s): {args.old_state} -> {args.new_state}")
+    return 0
+
+
+def cmd_verify_history(ctx: Context, args) -> int:
+    from .services.history import verify_history
+
+    with ctx.session() as session:
+        checked, broken = verify_history(session)
+    if broken is not None:
+        print(f"历史记录链断裂 / broken history chain: {broken} (after {checked} good rows)")
+        return 1
+    print(f"历史记录完整 / history verified: {checked} rows")
+    return 0
+
+
+def cmd_sweep(ctx: Context, args) -> int:
+    from datetime import datetime, timezone
+
+    from .services.deadlines import sweep
+
+    _folder, workflows, errors = _workflows(ctx)
+    if errors:
+        raise UsageError("工作流定义有误，请先运行 xietong check-workflows / invalid workflows: run check-workflows")
+    now = None
+    if args.now:
+        try:
+            now = datetime.fromisoformat(args.now)
+        except ValueError:
+            raise UsageError(f"--now 应为 ISO 时间，如 2018-02-01T09:00:00+08:00 / not an ISO time: {args.now}") from None
+        now = now if now.tzinfo else now.replace(tzinfo=timezone.utc)
+    with ctx.session() as session:
+        report = sweep(session, workflows, now)
+    print(f"逾期 {len(report.overdue)}，自动流转 {len(report.fired)}，被拒 {len(report.refused)} / "
+          f"overdue {len(report.overdue)}, fired {len(report.fired)}, refused {len(report.refused)}")
+    for document_id, transition, reason in report.refused:
+        print(f"  document {document_id}: {transition} refused: {reason}")
+    return 0
+
+
+def cmd_import_dcworkflow(args) -> int:
+    from .workflow.dcworkflow import run
+
+    return run(args.path, sys.stdout, sys.stderr)
+
+
 def cmd_serve(ctx: Context, args) -> int:
     """Migrate, load the seed (and the demo accounts where the ini allows), then serve."""
     cmd_init_db(ctx, args)
@@ -133,7 +233,15 @@ COMMANDS = {
     "load-seed": (cmd_load_seed, "load the seed's units (idempotent)"),
     "demo": (cmd_demo, "create the demo accounts (development and trials only)"),
     "create-user": (cmd_create_user, "create a user"),
+    "check-workflows": (cmd_check_workflows, "validate workflows/*.yaml (or DIR); report orphaned documents"),
+    "remap-states": (cmd_remap_states, "move documents out of a state removed from their workflow"),
+    "verify-history": (cmd_verify_history, "check every document's hash-chained history"),
+    "sweep": (cmd_sweep, "record overdue documents and fire deadline transitions (for cron)"),
+    "import-dcworkflow": (cmd_import_dcworkflow, "print a Plone DCWorkflow definition.xml as workflow YAML"),
 }
+
+#: commands that need no ini file nor database
+STANDALONE = {"import-dcworkflow"}
 
 
 def parser() -> argparse.ArgumentParser:
@@ -149,6 +257,16 @@ def parser() -> argparse.ArgumentParser:
             p.add_argument("--unit-role", choices=["staff", "head"])
             p.add_argument("--role", action="append", help="global role; repeat for several")
             p.add_argument("--password", help="or set XIETONG_PASSWORD")
+        elif name == "check-workflows":
+            p.add_argument("directory", nargs="?", help="folder of workflow files (default: the ini's)")
+        elif name == "remap-states":
+            p.add_argument("workflow")
+            p.add_argument("old_state")
+            p.add_argument("new_state")
+        elif name == "sweep":
+            p.add_argument("--now", help="pretend it is this ISO time (for trials)")
+        elif name == "import-dcworkflow":
+            p.add_argument("path", help="a DCWorkflow definition.xml")
     return top
 
 
@@ -156,6 +274,8 @@ def main(argv=None) -> int:
     args = parser().parse_args(argv)
     func = COMMANDS[args.command][0]
     try:
+        if args.command in STANDALONE:
+            return func(args)
         return func(Context(args.config), args)
     except UsageError as exc:
         print(f"xietong {args.command}: {exc}", file=sys.stderr)

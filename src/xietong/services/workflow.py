@@ -196,7 +196,7 @@ def create_document(dbsession, workflows, document: Node, actor: Actor, workflow
     return document
 
 
-def _assert_write_transaction(dbsession) -> None:
+def assert_write_transaction(dbsession) -> None:
     connection = dbsession.connection()
     if connection.dialect.name == "sqlite" and \
             connection.get_execution_options().get("sqlite_begin") != "IMMEDIATE":
@@ -205,7 +205,7 @@ def _assert_write_transaction(dbsession) -> None:
 
 
 def lock_document(dbsession, document_id: int) -> Node:
-    _assert_write_transaction(dbsession)
+    assert_write_transaction(dbsession)
     document = dbsession.execute(
         select(Node).where(Node.id == document_id).with_for_update().execution_options(populate_existing=True)
     ).scalar_one_or_none()
