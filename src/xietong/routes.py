@@ -19,6 +19,12 @@ def includeme(config):
     config.add_route("admin_unit_edit", "/admin/units/{id:\\d+}/edit")
     config.add_route("admin_audit", "/admin/audit")
 
+    config.add_route("workflows", "/workflows")
+    config.add_route("workflow", "/workflows/{id}")
+    config.add_route("document", "/documents/{id}", factory="xietong.views.workflows.document_factory")
+    config.add_route("document_transition", "/documents/{id}/transitions/{transition}",
+                     factory="xietong.views.workflows.document_factory")
+
     config.add_route("api_token", "/api/auth/token")
     config.add_route("api_me", "/api/me")
     config.add_route("api_units", "/api/units")

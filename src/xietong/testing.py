@@ -97,8 +97,8 @@ def populate(url: str, with_test_users: bool = True) -> None:
     engine.dispose()
 
 
-def app_settings(url: str) -> dict:
-    return {"sqlalchemy.url": url, "xietong.secret": SECRET, "pyramid.default_locale_name": "zh_CN"}
+def app_settings(url: str, **extra) -> dict:
+    return {"sqlalchemy.url": url, "xietong.secret": SECRET, "pyramid.default_locale_name": "zh_CN", **extra}
 
 
 @pytest.fixture(scope="session")
@@ -150,8 +150,7 @@ def app(engine, db_url):
     return main({}, **app_settings(db_url))
 
 
-@pytest.fixture
-def testapp(app, dbsession):
+def _client(app, dbsession):
     import transaction
     import webtest
 
@@ -161,6 +160,31 @@ def testapp(app, dbsession):
         "HTTP_HOST": "localhost", "REMOTE_ADDR": "127.0.0.1",
         "tm.active": True, "tm.manager": tm, "xietong.dbsession": dbsession,
     })
+    return client, tm
+
+
+@pytest.fixture
+def testapp(app, dbsession):
+    client, tm = _client(app, dbsession)
+    yield client
+    tm.abort()
+
+
+@pytest.fixture(scope="session")
+def review_app(engine, db_url, request):
+    """The application configured with the engine tests' workflows (tests/workflows)."""
+    from pathlib import Path
+
+    from . import main
+
+    folder = Path(str(request.config.rootpath)) / "tests" / "workflows"
+    return main({}, **app_settings(db_url, **{"xietong.workflows": str(folder)}))
+
+
+@pytest.fixture
+def review_testapp(review_app, dbsession):
+    """WebTest on :func:`review_app`, rolled back with the test's ``dbsession``."""
+    client, tm = _client(review_app, dbsession)
     yield client
     tm.abort()
 
