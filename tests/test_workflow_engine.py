@@ -205,3 +205,31 @@ def test_an_edited_workflow_takes_effect_at_once(dbsession, review_workflows, no
     draft = replace(definition.states["draft"], permissions=MappingProxyType({"view": frozenset({"finance"})}))
     edited, errors = build_set([replace(definition, states=MappingProxyType({**definition.states, "draft": draft}))])
     assert not errors and permits(finance, note, "view", edited)
+
+
+def test_actions_run_after_commit_only(fresh_db_url, review_workflows, caplog):
+    import logging
+
+    from sqlalchemy.orm import Session
+
+    from xietong.db import make_engine, write_engine
+    from xietong.testing import TEST_USERS, migrate, populate
+
+    migrate(fresh_db_url)
+    populate(fresh_db_url)
+    engine = make_engine(fresh_db_url)
+    caplog.set_level(logging.INFO, logger="xietong.workflow.guards")
+    with Session(bind=write_engine(engine)) as session:
+        staff = get_user(session, TEST_USERS["staff"][0])
+        reviewer = get_user(session, TEST_USERS["reviewer"][0])
+        note = make_note(session, review_workflows, staff)
+        fire(session, review_workflows, note.id, "submit", Actor.of(staff))
+        session.commit()
+        fire(session, review_workflows, note.id, "approve", Actor.of(reviewer))  # action: log_transition
+        assert "submitted -> approved" not in caplog.text  # not yet: the transaction is open
+        session.rollback()
+        assert "submitted -> approved" not in caplog.text  # rolled back: never
+        fire(session, review_workflows, note.id, "approve", Actor.of(reviewer))
+        session.commit()
+        assert f"review {note.id}: submitted -> approved by {reviewer.username}" in caplog.text
+    engine.dispose()

@@ -23,7 +23,10 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 import logging
 
+from contextlib import contextmanager
+
 from sqlalchemy import select
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm.exc import StaleDataError
 
 from ..formatting import CHINA_TZ
@@ -214,6 +217,30 @@ def lock_document(dbsession, document_id: int) -> Node:
     return document
 
 
+# PostgreSQL's "serialization failure" and "deadlock detected": another transaction won.
+LOST_RACE_SQLSTATES = frozenset({"40001", "40P01"})
+
+
+@contextmanager
+def _lost_races_are_conflicts(transition_id: str):
+    """Report a lost race as a conflict.
+
+    zope.sqlalchemy marks ``StaleDataError`` and serialization failures retryable, so
+    letting them escape would make pyramid_retry re-run the request — silently
+    re-applying a transition to a document someone else has just moved.
+    """
+    try:
+        yield
+    except StaleDataError:
+        raise TransitionConflict(_("This document was changed by someone else meanwhile; reload it"),
+                                 transition_id) from None
+    except DBAPIError as exc:
+        if getattr(exc.orig, "sqlstate", None) in LOST_RACE_SQLSTATES:
+            raise TransitionConflict(_("This document was changed by someone else meanwhile; reload it"),
+                                     transition_id) from None
+        raise
+
+
 def fire(dbsession, workflows, document_id: int, transition_id: str, actor: Actor, comment: str = "",
          expected_version: int | None = None):
     """Take ``transition_id`` on the document for ``actor``; returns the new history row.
@@ -221,6 +248,11 @@ def fire(dbsession, workflows, document_id: int, transition_id: str, actor: Acto
     Raises :class:`TransitionDenied` (403), :class:`TransitionConflict` (409),
     :class:`TransitionInvalid` (400) or :class:`DocumentNotFound` (404); see the module docstring.
     """
+    with _lost_races_are_conflicts(transition_id):
+        return _fire(dbsession, workflows, document_id, transition_id, actor, comment, expected_version)
+
+
+def _fire(dbsession, workflows, document_id, transition_id, actor, comment, expected_version):
     document = lock_document(dbsession, document_id)
     compiled = workflows.get(document.workflow_id)
     transition = compiled.definition.transition(transition_id) if compiled else None
@@ -253,11 +285,7 @@ def fire(dbsession, workflows, document_id: int, transition_id: str, actor: Acto
     from_state = document.state
     compiled.move(document, transition_id)
     document.due_at = deadline_for(compiled.definition.states[document.state], document, utcnow())
-    try:
-        dbsession.flush()
-    except StaleDataError:
-        raise TransitionConflict(_("This document was changed by someone else meanwhile; reload it"),
-                                 transition_id) from None
+    dbsession.flush()
     entry = history.append(
         dbsession, node_id=document.id, workflow_id=compiled.id, workflow_version=compiled.definition.version,
         transition=transition_id, from_state=from_state, to_state=document.state,
