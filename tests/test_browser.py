@@ -7,10 +7,7 @@ demo accounts) and a new, empty browser context.  Screenshots of the key pages g
 Chromium is Debian's (``apt-get install chromium``) or the one named by
 ``XIETONG_CHROMIUM``; Playwright's own browser downloads are not used.
 """
-import os
 import re
-import shutil
-from pathlib import Path
 
 import pytest
 
@@ -19,70 +16,14 @@ pytestmark = pytest.mark.browser
 playwright_api = pytest.importorskip("playwright.sync_api")
 expect = playwright_api.expect
 
-DEMO_PASSWORD = "xietong-demo"
-SCREENSHOTS = Path(__file__).parent / "screenshots"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-TIMEOUT_MS = 10_000
-
-
-def chromium_path():
-    return os.environ.get("XIETONG_CHROMIUM") or shutil.which("chromium")
-
-
-@pytest.fixture(scope="module")
-def browser():
-    executable = chromium_path()
-    if not executable:
-        pytest.skip("no chromium installed: apt-get install chromium (CI installs it)")
-    playwright = playwright_api.sync_playwright().start()
-    try:
-        browser = playwright.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)
-    except Exception:
-        playwright.stop()
-        raise
-    yield browser
-    browser.close()
-    playwright.stop()
-
-
-@pytest.fixture
-def page(browser, live_server):
-    """A page in a new browser context (an empty profile: no cookies, default locale)."""
-    context = browser.new_context(base_url=live_server, locale="zh-CN")
-    context.set_default_timeout(TIMEOUT_MS)
-    page = context.new_page()
-    yield page
-    context.close()
-
-
-@pytest.fixture
-def shot(page, request):
-    """``shot("step")`` saves a full-page screenshot as ``<test-name>-<step>.png``."""
-    def take(step: str) -> Path:
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        path = SCREENSHOTS / f"{request.node.name}-{step}.png"
-        page.screenshot(path=str(path), full_page=True)
-        return path
-    return take
-
-
-def log_in(page, username: str, password: str = DEMO_PASSWORD) -> None:
-    page.goto("/login")
-    page.locator("#username").fill(username)
-    page.locator("#password").fill(password)
-    page.locator("#login-submit").click()
-
-
-def log_out(page) -> None:
-    page.locator("nav.navbar form button[type=submit]").click()
+from tests.browser import log_in, log_out  # noqa: E402
 
 
 def test_staff_logs_in_sees_units_and_logs_out(page, shot, live_server):
     page.goto("/")
     expect(page).to_have_url(re.compile(r"/login\b"))  # anonymous: sent to log in
     expect(page).to_have_title(re.compile(r"^登录"))
-    shot("login")
+    shot(page, "login")
 
     log_in(page, "gaj_staff")
     expect(page).to_have_url(f"{live_server}/")
@@ -90,7 +31,7 @@ def test_staff_logs_in_sees_units_and_logs_out(page, shot, live_server):
     expect(page.locator("h1")).to_contain_text("公安局填报员")
     expect(page.locator("#me")).to_contain_text("黄山市公安局")
     expect(page.locator("#me")).to_contain_text("gaj_staff")
-    shot("home")
+    shot(page, "home")
 
     page.get_by_role("link", name="全市单位").first.click()
     expect(page).to_have_url(f"{live_server}/units")
@@ -104,14 +45,14 @@ def test_staff_logs_in_sees_units_and_logs_out(page, shot, live_server):
     expect(city.get_by_role("link", name="黄山市信息化工作办公室", exact=True)).to_be_visible()
     expect(city.get_by_role("link", name="黄山市公安局", exact=True)).to_be_visible()
     expect(tree).to_contain_text("341002")  # 屯溪区's division code
-    shot("units")
+    shot(page, "units")
 
     log_out(page)
     expect(page).to_have_url(re.compile(r"/login$"))
     expect(page).to_have_title(re.compile(r"^登录"))
     expect(page.get_by_role("status")).to_contain_text("您已退出登录")
     expect(page.locator("#whoami")).to_have_count(0)
-    shot("logged-out")
+    shot(page, "logged-out")
 
     page.goto("/units")  # the session is really gone
     expect(page).to_have_url(re.compile(r"/login\?came_from=%2Funits$"))
@@ -125,7 +66,7 @@ def test_wrong_password_shows_error_and_stays_on_login(page, shot, live_server):
     expect(page.locator("#username")).to_have_value("gaj_staff")
     expect(page.locator("#password")).to_have_value("")
     expect(page.locator("#whoami")).to_have_count(0)
-    shot("error")
+    shot(page, "error")
 
 
 def test_switching_language(page, shot, live_server):
@@ -141,14 +82,14 @@ def test_switching_language(page, shot, live_server):
     expect(page).to_have_title(re.compile(r"^Home · Xietong$"))
     expect(page.locator("h1")).to_contain_text("Welcome")
     expect(page.get_by_role("link", name="Units", exact=True)).to_be_visible()
-    shot("english")
+    shot(page, "english")
 
     page.get_by_role("link", name="中文").click()
     expect(page.get_by_role("button", name="退出登录")).to_be_visible()
     expect(page.locator("html")).to_have_attribute("lang", "zh-CN")
     expect(page).to_have_title(re.compile(r"^首页 · 协同$"))
     expect(page.get_by_role("link", name="English")).to_be_visible()
-    shot("chinese")
+    shot(page, "chinese")
 
 
 def test_admin_adds_a_user_who_can_then_log_in(page, shot, live_server):
@@ -161,7 +102,7 @@ def test_admin_adds_a_user_who_can_then_log_in(page, shot, live_server):
     users_table = page.locator("#users")
     expect(users_table).to_contain_text("gaj_staff")
     expect(users_table.get_by_role("cell", name="wang.wu", exact=True)).to_have_count(0)
-    shot("users")
+    shot(page, "users")
 
     page.get_by_role("link", name="新增用户").click()
     form = page.locator("form#deform")
@@ -172,7 +113,7 @@ def test_admin_adds_a_user_who_can_then_log_in(page, shot, live_server):
     form.locator("select[name=unit_role]").select_option("staff")
     form.locator("input[name=password]").fill(new_password)
     form.locator("input[name=password-confirm]").fill(new_password)
-    shot("form")
+    shot(page, "form")
     form.locator("button[name=submit]").click()
 
     expect(page).to_have_url(f"{live_server}/admin/users")
@@ -183,7 +124,7 @@ def test_admin_adds_a_user_who_can_then_log_in(page, shot, live_server):
     expect(row).to_contain_text("公安局")
     expect(row).to_contain_text("填报员")
     expect(page.get_by_role("status")).to_contain_text("wang.wu")
-    shot("created")
+    shot(page, "created")
 
     log_out(page)
     expect(page).to_have_url(re.compile(r"/login$"))
@@ -194,7 +135,7 @@ def test_admin_adds_a_user_who_can_then_log_in(page, shot, live_server):
     expect(page.locator("#me")).to_contain_text("wang.wu")
     expect(page.locator("#me")).to_contain_text("黄山市公安局")
     expect(page.get_by_role("link", name="用户管理")).to_have_count(0)  # not an administrator
-    shot("new-user-home")
+    shot(page, "new-user-home")
 
 
 def test_department_user_gets_403_on_admin_pages(page, shot, live_server):
@@ -210,4 +151,4 @@ def test_department_user_gets_403_on_admin_pages(page, shot, live_server):
     expect(page.locator("#denial-reason")).to_contain_text("需要以下角色之一：系统管理员")
     expect(page.locator("#users")).to_have_count(0)
     expect(page.get_by_role("link", name="返回首页")).to_be_visible()
-    shot("forbidden")
+    shot(page, "forbidden")

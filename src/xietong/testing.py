@@ -14,7 +14,8 @@ The fixture graph (session-scoped unless marked *per test*)::
     fresh_db_url (per test) ── an empty database of its own (new SQLite file or a new
         PostgreSQL database created from template0 with a UTF-8 LC_CTYPE), dropped after
     live_server (per test) ── waitress on 127.0.0.1 serving a migrated and seeded
-        ``fresh_db_url`` in a thread; stopped by the fixture
+        ``fresh_db_url`` in a thread; stopped by the fixture (``live_server_factory``
+        starts one with other settings, e.g. the test workflows)
 
 ``users`` maps a role name to the username holding it; every user's password is
 :data:`PASSWORD`.  ``login(testapp, username)`` logs a WebTest client in through
@@ -220,29 +221,43 @@ def fresh_db_url(tmp_path):
 
 
 @pytest.fixture
-def live_server(fresh_db_url):
-    """Xietong served by waitress on 127.0.0.1 (a free port) over a seeded database."""
+def live_server_factory(fresh_db_url):
+    """Start Xietong with waitress on 127.0.0.1 (a free port) over a migrated, seeded database
+    with the demo accounts; ``extra`` settings override the defaults.  Stopped afterwards."""
     from waitress.server import create_server
 
     from . import main
     from .db import make_engine, write_engine
     from .services.seed import create_demo_users
 
-    migrate(fresh_db_url)
-    populate(fresh_db_url)
-    engine = make_engine(fresh_db_url)
-    with Session(bind=write_engine(engine)) as session:
-        create_demo_users(session)
-        session.commit()
-    engine.dispose()
-    wsgi = main({}, **app_settings(fresh_db_url))
-    server = create_server(wsgi, host="127.0.0.1", port=0, threads=4)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.effective_port}"
-    server.close()
-    thread.join(timeout=5)
-    wsgi.registry["db.engine"].dispose()
+    servers = []
+
+    def start(**extra) -> str:
+        migrate(fresh_db_url)
+        populate(fresh_db_url)
+        engine = make_engine(fresh_db_url)
+        with Session(bind=write_engine(engine)) as session:
+            create_demo_users(session)
+            session.commit()
+        engine.dispose()
+        wsgi = main({}, **app_settings(fresh_db_url, **extra))
+        server = create_server(wsgi, host="127.0.0.1", port=0, threads=4)
+        thread = threading.Thread(target=server.run, daemon=True)
+        thread.start()
+        servers.append((server, thread, wsgi))
+        return f"http://127.0.0.1:{server.effective_port}"
+
+    yield start
+    for server, thread, wsgi in servers:
+        server.close()
+        thread.join(timeout=5)
+        wsgi.registry["db.engine"].dispose()
+
+
+@pytest.fixture
+def live_server(live_server_factory):
+    """Xietong served on 127.0.0.1 with the project's workflows (see :func:`live_server_factory`)."""
+    return live_server_factory()
 
 
 
