@@ -11,7 +11,7 @@ SQLAlchemy's ``version_id_col``: an UPDATE that finds another version raises
 ``StaleDataError`` instead of silently overwriting someone else's change.
 Nothing is hard-deleted: ``trashed_at`` marks a node as in the trash.
 """
-from sqlalchemy import CheckConstraint, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .meta import Base, UTCDateTime, utcnow
@@ -37,6 +37,8 @@ class Node(Base):
     modified_at = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow, nullable=False)
     due_at = mapped_column(UTCDateTime, index=True)
     trashed_at = mapped_column(UTCDateTime)
+    # Title and texts in one column for the Chinese substring search (kept by the services)
+    search_text: Mapped[str] = mapped_column(Text, default="", server_default="", nullable=False)
 
     parent: Mapped["Node | None"] = relationship(remote_side=[id])
     owner: Mapped[User | None] = relationship()
