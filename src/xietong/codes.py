@@ -71,3 +71,25 @@ def check_division_code(raw: str) -> CodeCheck:
         return CodeCheck(False, code, _("${prefix} is not a province-level division prefix",
                                         mapping={"prefix": code[:2]}))
     return CodeCheck(True, code)
+
+
+# -- document numbers (发文字号) -------------------------------------------------------------------
+
+_DOC_NUMBER = re.compile(r"^(?P<agency>[\u4e00-\u9fff]{1,16})〔(?P<year>(19|20)\d{2})〕(?P<seq>[1-9]\d{0,4})号$")
+_LOOSE = re.compile(
+    r"^(?P<agency>[\u4e00-\u9fff]{1,16})\s*[\[【(（［〔]\s*(?P<year>\d{4})\s*[\]】)）］〕]\s*第?\s*(?P<seq>\d{1,5})\s*号?$")
+
+
+def check_doc_number(raw: str) -> CodeCheck:
+    """机关代字〔年份〕序号号, e.g. 皖政办〔2017〕69号: year in 〔〕 (U+3014/U+3015), no zero
+    padding, no 第.  Wrong brackets are refused with the corrected number as a hint —
+    never silently fixed, since the number must match the paper original."""
+    text = (raw or "").strip()
+    if _DOC_NUMBER.match(text):
+        return CodeCheck(True, text)
+    loose = _LOOSE.match(text)
+    if loose:
+        fixed = f"{loose['agency']}〔{loose['year']}〕{int(loose['seq'])}号"
+        return CodeCheck(False, text, _("Write the document number as ${fixed} (the year in 〔〕, "
+                                        "no zero padding, no 第)", mapping={"fixed": fixed}))
+    return CodeCheck(False, text, _("A document number reads like 皖政办〔2017〕69号"))

@@ -111,31 +111,50 @@ def _document_dependent_clause(user: User, roles: frozenset[str]):
     return or_(*terms)
 
 
+def clause_for_roles(user: User | None, needed: dict[tuple[str, str], frozenset[str]]):
+    """SQL on ``Node``: (workflow, state) is a key of ``needed`` and the user holds one of its roles there.
+
+    Roles the user holds everywhere (global roles, ``authenticated``) open a pair outright;
+    the others become unit / owner / local-role conditions on the row.
+    """
+    unconditional = frozenset({ANONYMOUS}) if user is None else frozenset({AUTHENTICATED, *user.roles})
+    open_pairs, conditional = [], {}
+    for pair, roles in needed.items():
+        if roles & unconditional:
+            open_pairs.append(pair)
+        elif roles and user is not None:
+            conditional.setdefault(roles, []).append(pair)
+    terms = []
+    if open_pairs:
+        terms.append(tuple_(Node.workflow_id, Node.state).in_(open_pairs))
+    for roles, pairs in conditional.items():
+        terms.append(and_(tuple_(Node.workflow_id, Node.state).in_(pairs),
+                          _document_dependent_clause(user, roles)))
+    return or_(*terms) if terms else false()
+
+
 def permitted_clause(user: User | None, permission: str, workflows):
     """A SQL condition on ``Node``: the documents where ``user`` has ``permission``.
 
     Same answer as :func:`permits` for every workflowed node (the property test says so);
     nodes without a workflow never match.
     """
-    if user is None:
-        unconditional = frozenset({ANONYMOUS})
-    else:
-        unconditional = frozenset({AUTHENTICATED, *user.roles})
-    open_pairs, conditional = [], {}
+    needed = {(c.id, s.id): s.roles_for(permission) for c in workflows for s in c.definition.states.values()}
+    return clause_for_roles(user, needed)
+
+
+def actionable_clause(user: User | None, workflows):
+    """SQL on ``Node``: documents on which ``user`` holds a role of some transition leaving their state.
+
+    (Guards are not evaluated here; a worklist shows them per document.)  The ``system``
+    role is the sweeper's: it puts nothing on a person's worklist.
+    """
+    needed = {}
     for compiled in workflows:
-        for state in compiled.definition.states.values():
-            needed = state.roles_for(permission)
-            if needed & unconditional:
-                open_pairs.append((compiled.id, state.id))
-            elif needed and user is not None:
-                conditional.setdefault(needed, []).append((compiled.id, state.id))
-    terms = []
-    if open_pairs:
-        terms.append(tuple_(Node.workflow_id, Node.state).in_(open_pairs))
-    for needed, pairs in conditional.items():
-        terms.append(and_(tuple_(Node.workflow_id, Node.state).in_(pairs),
-                          _document_dependent_clause(user, needed)))
-    return or_(*terms) if terms else false()
+        for state in compiled.definition.states:
+            roles = frozenset().union(*(t.roles for t in compiled.definition.transitions_from(state)))
+            needed[(compiled.id, state)] = roles - {"system"}
+    return clause_for_roles(user, needed)
 
 
 def is_api_request(request) -> bool:

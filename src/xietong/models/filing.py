@@ -50,7 +50,7 @@ class Filing(Node):
 
     @property
     def amount(self) -> Decimal | None:
-        return None if self.amount_cents is None else Decimal(self.amount_cents) / 100
+        return None if self.amount_cents is None else Decimal(self.amount_cents).scaleb(-2)
 
     @amount.setter
     def amount(self, value) -> None:

@@ -27,6 +27,7 @@ from contextlib import contextmanager
 
 from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import with_polymorphic
 from sqlalchemy.orm.exc import StaleDataError
 
 from ..formatting import CHINA_TZ
@@ -35,7 +36,7 @@ from ..models import Node, User, utcnow
 from ..roles import ROLE_TITLES
 from ..security import roles_on
 from ..workflow.definition import Transition
-from . import aftercommit, history
+from . import aftercommit, history, rules
 
 log = logging.getLogger(__name__)
 
@@ -209,8 +210,12 @@ def assert_write_transaction(dbsession) -> None:
 
 def lock_document(dbsession, document_id: int) -> Node:
     assert_write_transaction(dbsession)
+    # every subclass's columns, re-read (guards read them); only the nodes row is locked
+    # (PostgreSQL refuses FOR UPDATE on the nullable side of the subclass outer joins)
+    any_type = with_polymorphic(Node, "*")
     document = dbsession.execute(
-        select(Node).where(Node.id == document_id).with_for_update().execution_options(populate_existing=True)
+        select(any_type).where(any_type.id == document_id).with_for_update(of=Node)
+        .execution_options(populate_existing=True)
     ).scalar_one_or_none()
     if document is None or document.trashed_at is not None:
         raise DocumentNotFound(document_id)
@@ -285,6 +290,7 @@ def _fire(dbsession, workflows, document_id, transition_id, actor, comment, expe
     from_state = document.state
     compiled.move(document, transition_id)
     document.due_at = deadline_for(compiled.definition.states[document.state], document, utcnow())
+    rules.after_transition(dbsession, workflows, document, transition, from_state, actor)
     dbsession.flush()
     entry = history.append(
         dbsession, node_id=document.id, workflow_id=compiled.id, workflow_version=compiled.definition.version,

@@ -77,10 +77,62 @@ BUILTIN_ACTIONS = registry(
 )
 
 
-def default_guards() -> Mapping:
-    """Every guard the application knows (content modules add theirs here)."""
-    return BUILTIN_GUARDS
-
-
 def default_actions() -> Mapping:
     return BUILTIN_ACTIONS
+
+
+# -- content guards ----------------------------------------------------------------------------
+
+def sharing_problems(filing) -> list:
+    """Why a filing does not meet the sharing requirements (empty: it does).
+
+    The seed: projects that are not connected to the data-sharing exchange platform, whose
+    resources are not catalogued, that duplicate an existing system or sit on a private
+    network, or that keep a zombie system alive, get no approval and no funding.
+    """
+    problems = []
+    if not filing.connected_to_exchange:
+        problems.append(_("not connected to the city's data-sharing exchange platform"))
+    if not filing.catalogued:
+        problems.append(_("its data resources are not catalogued"))
+    if filing.duplicates_existing:
+        problems.append(_("it duplicates an existing system"))
+    if filing.network == "private":
+        problems.append(_("it runs on a private network instead of the government extranet or intranet"))
+    for system in filing.systems:
+        if system.zombie_candidate:
+            problems.append(_("linked system ${name} is a zombie candidate", mapping={"name": system.title}))
+    return problems
+
+
+def _sharing_compliant(filing, actor) -> GuardResult:
+    problems = sharing_problems(filing)
+    if problems:
+        return GuardResult(False, _("Does not meet the sharing requirements: ${problems}",
+                                    mapping={"problems": problems}))
+    return PASS
+
+
+def _plan_has_items(plan, actor) -> GuardResult:
+    if not plan.items:
+        return GuardResult(False, _("The plan lists no system yet"))
+    return PASS
+
+
+def _plan_items_done(plan, actor) -> GuardResult:
+    open_items = [item.system.title for item in plan.items if item.done_date is None]
+    if not plan.items or open_items:
+        return GuardResult(False, _("Items not done yet: ${systems}", mapping={"systems": open_items or ["-"]}))
+    return PASS
+
+
+CONTENT_GUARDS = registry(
+    Guard("sharing_compliant", "符合共建共享要求", _sharing_compliant),
+    Guard("plan_has_items", "清单不为空", _plan_has_items),
+    Guard("plan_items_done", "清单各项均已完成", _plan_items_done),
+)
+
+
+def default_guards() -> Mapping:
+    """Every guard the application knows."""
+    return registry(*BUILTIN_GUARDS.values(), *CONTENT_GUARDS.values())

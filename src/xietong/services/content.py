@@ -1,0 +1,247 @@
+"""Documents: create, edit (every changed field recorded), trash and restore, copy a blocked filing.
+
+The content types are described once in :data:`TYPES` (model, folder in the unit's
+path, schema, which fields are searched); HTML forms, the JSON API and the CLI all go
+through the functions here.  Validation is the schema's; this module checks only what
+needs the database (a system of another unit, one plan per unit and year).
+
+Every save compares each field before and after and appends a :class:`FieldChange` for
+those that differ — so an amount changed after review leaves a trace beside the
+transitions.  Nothing is deleted: ``trash`` sets ``trashed_at`` (recorded the same way),
+``restore`` clears it.
+"""
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Callable
+
+from sqlalchemy import func, select
+
+from ..i18n import _
+from ..models import (FieldChange, Filing, InformationSystem, IntegrationPlan, LocalRole, Node, PlanItem,
+                      RectificationOrder, Unit, utcnow)
+from ..schemas import documents as schemas
+from . import ServiceError
+from .workflow import Actor, create_document
+
+
+@dataclass(frozen=True)
+class ContentType:
+    name: str
+    title: object
+    model: type
+    folder: str  # the unit folder holding these documents: /units/<unit>/<folder>/<name>
+    fields: tuple[str, ...]  # the editable fields, in form order (API names)
+    text_fields: tuple[str, ...]  # searched besides the title
+    schema: Callable
+
+
+TYPES = {t.name: t for t in (
+    ContentType("information_system", _("Information system"), InformationSystem, "systems",
+                ("title", "function", "usage_scope", "usage_frequency", "approving_department", "approval_date",
+                 "funding_source", "status", "network", "connected_to_exchange", "catalogued", "zombie_detached",
+                 "zombie_replaceable", "zombie_idle", "zombie_unmaintained", "zombie_low_use", "integrated_into"),
+                ("function", "usage_scope"), schemas.system_schema),
+    ContentType("filing", _("Project filing"), Filing, "filings",
+                ("title", "year", "project_type", "funding_kind", "amount", "funding_source", "build_mode",
+                 "description", "systems", "compliance"),
+                ("description",), schemas.filing_schema),
+    ContentType("integration_plan", _("Integration plan"), IntegrationPlan, "plans",
+                ("title", "year", "description", "items"), ("description",), schemas.plan_schema),
+    ContentType("rectification_order", _("Rectification order"), RectificationOrder, "orders",
+                ("title", "target_unit", "basis", "findings", "due_date", "doc_number"),
+                ("basis", "findings", "doc_number"), schemas.rectification_schema),
+)}
+
+COMPLIANCE = ("network", "connected_to_exchange", "catalogued", "duplicates_existing")
+
+
+def content_type(name: str) -> ContentType:
+    try:
+        return TYPES[name]
+    except KeyError:
+        raise ServiceError(_("Unknown document type: ${type}", mapping={"type": str(name)[:40]}), "type") from None
+
+
+# -- choices that depend on the database -----------------------------------------------------------
+
+def system_choices(dbsession, unit_id: int) -> list[tuple[int, str]]:
+    return [(i, t) for i, t in dbsession.execute(
+        select(InformationSystem.id, InformationSystem.title).where(
+            InformationSystem.unit_id == unit_id, InformationSystem.trashed_at.is_(None))
+        .order_by(InformationSystem.title))]
+
+
+def unit_choices(dbsession) -> list[tuple[int, str]]:
+    return [(i, n) for i, n in dbsession.execute(select(Unit.id, Unit.short_name).order_by(Unit.sort_order))]
+
+
+def schema_for(dbsession, type_name: str, unit_id: int, request=None, csrf=True):
+    """The colander schema of a type, bound to the choices of ``unit_id`` (the document's unit)."""
+    info = content_type(type_name)
+    if type_name == "rectification_order":
+        return info.schema(request, unit_choices(dbsession), csrf=csrf)
+    return info.schema(request, system_choices(dbsession, unit_id), csrf=csrf)
+
+
+# -- reading and writing fields --------------------------------------------------------------------
+
+def field_values(document) -> dict:
+    """The document's editable fields as plain values (API shape, also what edits compare)."""
+    info = TYPES[document.type]
+    values = {}
+    for field in info.fields:
+        if field == "amount":
+            values[field] = document.amount
+        elif field == "systems":
+            values[field] = [s.id for s in document.systems]
+        elif field == "compliance":
+            values[field] = {name: getattr(document, name) for name in COMPLIANCE}
+        elif field == "items":
+            values[field] = [{"system": i.system_id, "action": i.action, "target_system": i.target_system_id,
+                              "due_date": i.due_date, "done_date": i.done_date, "evidence": i.evidence}
+                             for i in document.items]
+        elif field in ("integrated_into", "target_unit"):
+            values[field] = getattr(document, f"{field}_id")
+        else:
+            values[field] = getattr(document, field)
+    return values
+
+
+def _apply(dbsession, document, data: dict) -> None:
+    for field, value in data.items():
+        if field == "amount":
+            document.amount = value
+        elif field == "systems":
+            document.systems = list(dbsession.scalars(
+                select(InformationSystem).where(InformationSystem.id.in_(value or [])))) if value else []
+        elif field == "compliance":
+            for name in COMPLIANCE:
+                setattr(document, name, value[name])
+        elif field == "items":
+            document.items = [PlanItem(system_id=i["system"], action=i["action"], target_system_id=i["target_system"],
+                                       due_date=i["due_date"], done_date=i["done_date"], evidence=i["evidence"])
+                              for i in value]
+        elif field == "integrated_into":
+            if value is not None and value == document.id:
+                raise ServiceError(_("A system cannot be integrated into itself"), field)
+            document.integrated_into_id = value
+        elif field == "target_unit":
+            document.target_unit_id = value
+        else:
+            setattr(document, field, value)
+    info = TYPES[document.type]
+    parts = [document.title or ""] + [str(getattr(document, f) or "") for f in info.text_fields]
+    document.search_text = "\n".join(p for p in parts if p)
+
+
+def _grant_target_unit(document) -> None:
+    """The unit ordered to rectify holds ``contributor`` on the order (it answers it)."""
+    if not isinstance(document, RectificationOrder):
+        return
+    document.local_role_rows = [r for r in document.local_role_rows if r.role != "contributor" or r.user_id]
+    document.local_role_rows.append(LocalRole(unit_id=document.target_unit_id, role="contributor"))
+
+
+def _check_unique_plan(dbsession, unit_id: int, year: int, document=None) -> None:
+    clash = dbsession.scalar(select(IntegrationPlan.id).where(
+        IntegrationPlan.unit_id == unit_id, IntegrationPlan.year == year, IntegrationPlan.trashed_at.is_(None),
+        IntegrationPlan.id != (document.id if document is not None else -1)))
+    if clash is not None:
+        raise ServiceError(_("Your unit already has an integration plan for ${year}", mapping={"year": year}),
+                           "year")
+
+
+def _next_name(dbsession, info: ContentType, unit_id: int, year: int) -> str:
+    count = dbsession.scalar(select(func.count(Node.id)).where(Node.type == info.name, Node.unit_id == unit_id,
+                                                               Node.name.like(f"{year}-%")))
+    return f"{year}-{count + 1:03d}"
+
+
+def create(dbsession, workflows, type_name: str, data: dict, actor: Actor, unit: Unit | None = None):
+    """Create a document of ``type_name`` from validated ``data`` in ``unit`` (default: the actor's)."""
+    info = content_type(type_name)
+    unit = unit or actor.user.unit
+    year = data.get("year") or (data.get("due_date") or date.today()).year
+    if type_name == "integration_plan":
+        _check_unique_plan(dbsession, unit.id, year)
+    name = _next_name(dbsession, info, unit.id, year)
+    document = info.model(name=name, path=f"/units/{unit.url_name}/{info.folder}/{name}/", title="",
+                          unit_id=unit.id, owner=actor.user)
+    _apply(dbsession, document, data)
+    _grant_target_unit(document)
+    return create_document(dbsession, workflows, document, actor)
+
+
+def _shown(value) -> str:
+    if isinstance(value, (list, tuple)):
+        return ", ".join(_shown(v) for v in value)
+    if isinstance(value, dict):
+        return "; ".join(f"{k}={_shown(v)}" for k, v in value.items())
+    if isinstance(value, (date, Decimal)):
+        return str(value)
+    return "" if value is None else str(value)
+
+
+def record_changes(dbsession, document, before: dict, after: dict, actor: Actor) -> list[FieldChange]:
+    changes = []
+    for field, old in before.items():
+        new = after.get(field)
+        if _shown(old) != _shown(new):
+            change = FieldChange(node_id=document.id, actor_id=actor.user.id if actor.user else None,
+                                 actor_unit_id=actor.user.unit_id if actor.user else None, state=document.state,
+                                 field=field, old_value=_shown(old), new_value=_shown(new))
+            dbsession.add(change)
+            changes.append(change)
+    return changes
+
+
+def edit(dbsession, document, data: dict, actor: Actor) -> list[FieldChange]:
+    """Apply validated ``data``; returns the recorded field changes (none: nothing saved)."""
+    if isinstance(document, IntegrationPlan) and "year" in data:
+        _check_unique_plan(dbsession, document.unit_id, data["year"], document)
+    before = field_values(document)
+    _apply(dbsession, document, data)
+    changes = record_changes(dbsession, document, before, field_values(document), actor)
+    if changes:
+        _grant_target_unit(document)
+        document.modified_at = utcnow()
+    dbsession.flush()
+    return changes
+
+
+def trash(dbsession, document, actor: Actor) -> None:
+    if document.trashed_at is not None:
+        return
+    document.trashed_at = utcnow()
+    record_changes(dbsession, document, {"trashed": False}, {"trashed": True}, actor)
+    dbsession.flush()
+
+
+def restore(dbsession, document, actor: Actor) -> None:
+    if document.trashed_at is None:
+        return
+    document.trashed_at = None
+    record_changes(dbsession, document, {"trashed": True}, {"trashed": False}, actor)
+    dbsession.flush()
+
+
+def copy_filing(dbsession, workflows, filing: Filing, actor: Actor) -> Filing:
+    """Start a new filing from a blocked one (the blocked one stays final), linked to it."""
+    if filing.state != "funding_blocked":
+        raise ServiceError(_("Only a filing whose funding was blocked can be started again"), "state")
+    data = {k: v for k, v in field_values(filing).items()}
+    data["title"] = filing.title
+    new = create(dbsession, workflows, "filing", data, actor, unit=filing.unit)
+    new.copied_from_id = filing.id
+    dbsession.flush()
+    return new
+
+
+def changes_of(dbsession, node_id: int) -> list[FieldChange]:
+    return list(dbsession.scalars(select(FieldChange).where(FieldChange.node_id == node_id).order_by(FieldChange.id)))
+
+
+def trashed(dbsession, limit: int = 200) -> list[Node]:
+    return list(dbsession.scalars(select(Node).where(Node.trashed_at.is_not(None))
+                                  .order_by(Node.trashed_at.desc()).limit(limit)))

@@ -1,0 +1,36 @@
+"""Domain rules that run inside a transition's database transaction.
+
+Workflow files say who may do what; what a transition *means* for other records lives
+here, in Python, called by :func:`xietong.services.workflow.fire` after the state has
+changed and before the history row is written — so the effect and the transition
+commit together or not at all.
+
+* An integration plan reaching ``completed`` carries out its items in the register:
+  ``retire`` marks the system retired, ``integrate`` records the system it went into.
+  Each register change is recorded as a field change of that system.
+"""
+from ..models import FieldChange, IntegrationPlan
+
+
+def _set(dbsession, document, field: str, value, actor, shown=str) -> None:
+    old = getattr(document, field)
+    if old == value:
+        return
+    setattr(document, field, value)
+    dbsession.add(FieldChange(node_id=document.id, actor_id=actor.user.id if actor.user else None,
+                              actor_unit_id=actor.user.unit_id if actor.user else None, state=document.state,
+                              field=field, old_value="" if old is None else shown(old),
+                              new_value="" if value is None else shown(value)))
+
+
+def carry_out_plan(dbsession, plan: IntegrationPlan, actor) -> None:
+    for item in plan.items:
+        if item.action == "retire":
+            _set(dbsession, item.system, "status", "retired", actor)
+        elif item.action == "integrate" and item.target_system_id:
+            _set(dbsession, item.system, "integrated_into_id", item.target_system_id, actor)
+
+
+def after_transition(dbsession, workflows, document, transition, from_state: str, actor) -> None:
+    if isinstance(document, IntegrationPlan) and document.state == "completed":
+        carry_out_plan(dbsession, document, actor)
