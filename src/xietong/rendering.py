@@ -30,6 +30,15 @@ def template_translate(request, message, mapping: dict):
     return translate(request.localizer, message)
 
 
+def _worklist_count(request) -> int:
+    """The number on the navigation's worklist link (one COUNT query per page)."""
+    from .services.listing import worklist_count
+
+    if "workflows" not in request.registry or request.matched_route is None:
+        return 0
+    return worklist_count(request.dbsession, request.registry["workflows"], request.identity.user)
+
+
 def _add_globals(event: BeforeRender) -> None:
     request = event.get("request")
     if request is None:
@@ -46,6 +55,7 @@ def _add_globals(event: BeforeRender) -> None:
     event["deform_static"] = lambda subpath: request.route_path("__deform_static/", subpath=subpath)
     identity = request.identity
     event["user"] = identity.user if identity else None
+    event["worklist_count"] = _worklist_count(request) if identity else 0
 
 
 def includeme(config):

@@ -1,4 +1,6 @@
-"""The URL map.  HTML pages first, then the JSON API under /api."""
+"""The URL map.  HTML pages first, then the JSON API under /api (its catch-all last)."""
+
+DOCUMENT = "xietong.views.workflows.document_factory"
 
 
 def includeme(config):
@@ -21,11 +23,34 @@ def includeme(config):
 
     config.add_route("workflows", "/workflows")
     config.add_route("workflow", "/workflows/{id}")
-    config.add_route("document", "/documents/{id}", factory="xietong.views.workflows.document_factory")
-    config.add_route("document_transition", "/documents/{id}/transitions/{transition}",
-                     factory="xietong.views.workflows.document_factory")
+
+    # documents: listings and worklists first, then one document (its context from the factory)
+    config.add_route("documents", "/documents")
+    config.add_route("document_add", "/documents/add/{type}")
+    config.add_route("worklist", "/worklist")
+    config.add_route("worklist_bulk", "/worklist/bulk")
+    config.add_route("my_unit", "/my-unit")
+    config.add_route("search", "/search")
+    config.add_route("trash", "/trash")
+    config.add_route("notifications", "/notifications")
+    config.add_route("document", "/documents/{id}", factory=DOCUMENT)
+    config.add_route("document_edit", "/documents/{id}/edit", factory=DOCUMENT)
+    config.add_route("document_trash", "/documents/{id}/trash", factory=DOCUMENT)
+    config.add_route("document_restore", "/documents/{id}/restore")
+    config.add_route("document_copy", "/documents/{id}/copy", factory=DOCUMENT)
+    config.add_route("document_sharing", "/documents/{id}/sharing", factory=DOCUMENT)
+    config.add_route("document_attachments", "/documents/{id}/attachments", factory=DOCUMENT)
+    config.add_route("document_transition", "/documents/{id}/transitions/{transition}", factory=DOCUMENT)
+    config.add_route("attachment", "/attachments/{id}")
 
     config.add_route("api_token", "/api/auth/token")
     config.add_route("api_me", "/api/me")
     config.add_route("api_units", "/api/units")
+    config.add_route("api_types", "/api/types")
+    config.add_route("api_documents", "/api/documents")
+    config.add_route("api_document", "/api/documents/{id}")
+    config.add_route("api_workflow", "/api/documents/{id}/@workflow")
+    config.add_route("api_transition", "/api/documents/{id}/@workflow/{transition}")
+    config.add_route("api_worklist", "/api/worklist")
+    config.add_route("api_search", "/api/search")
     config.add_route("api_notfound", "/api/*rest")
