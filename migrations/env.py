@@ -24,10 +24,16 @@ def _url() -> str:
     return database_url(settings)
 
 
+#: indexes created by migrations but not declared in the models (0004: PostgreSQL pg_trgm)
+UNMODELLED_INDEXES = frozenset({"ix_nodes_search_trgm"})
+
+
 def include_object(obj, name, type_, reflected, compare_to):
     if type_ == "table" and reflected and compare_to is None:
         # tables the models do not know (search indexes, their shadow tables)
         return not (name.startswith("search_") or name.startswith("sqlite_"))
+    if type_ == "index" and reflected and compare_to is None:
+        return name not in UNMODELLED_INDEXES
     return True
 
 

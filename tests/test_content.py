@@ -138,3 +138,17 @@ def test_document_numbers(raw, ok, hint):
     assert result.ok == ok
     if hint:
         assert hint in zh(result.reason)
+
+
+def test_changing_the_target_unit_keeps_other_grants(dbsession, workflows, people):
+    from xietong.models import LocalRole
+
+    reviewer = Actor.of(people["reviewer"])
+    order = content.create(dbsession, workflows, "rectification_order", {
+        "title": "整改通知", "target_unit": people["other_staff"].unit_id, "basis": "依据", "findings": "问题",
+        "due_date": date(2018, 3, 31), "doc_number": "黄信办〔2018〕4号"}, reviewer)
+    order.local_role_rows.append(LocalRole(unit_id=people["finance"].unit_id, role="contributor"))  # shared by hand
+    dbsession.flush()
+    content.edit(dbsession, order, {"target_unit": people["staff"].unit_id}, reviewer)
+    holders = {r.unit_id for r in order.local_role_rows if r.role == "contributor"}
+    assert holders == {people["staff"].unit_id, people["finance"].unit_id}

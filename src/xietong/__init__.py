@@ -37,6 +37,7 @@ def main(global_config, **settings):
         config.include(".security")
         config.include(".csrf")
         config.include(".rendering")
+        config.include(".api.renderer")
         config.include(".routes")
         config.scan(".views")
         config.scan(".api")

@@ -38,6 +38,15 @@ class Context:
         self.settings = get_appsettings(ini, "main")
         self.url = database_url(self.settings)
         self.engine = make_engine(self.url)
+        self._mail = None
+
+    def mail_info(self) -> dict:
+        """The mailer and mail settings for sessions' after-commit e-mail (built once)."""
+        if self._mail is None:
+            from .services.notifications import mail_info
+
+            self._mail = mail_info(self.settings)
+        return self._mail
 
     @contextmanager
     def session(self):
@@ -49,6 +58,7 @@ class Context:
         except NotMigrated as exc:
             raise UsageError(str(exc).replace("\n", " ")) from None
         session = Session(bind=write_engine(self.engine), expire_on_commit=False)
+        session.info.update(self.mail_info())
         try:
             yield session
             session.commit()

@@ -4,8 +4,6 @@
 see :mod:`xietong.security`): a forged cross-site request there carries no
 credentials.  Every other route, login included, is checked.
 """
-from pyramid.security import NO_PERMISSION_REQUIRED  # noqa: F401  (re-exported for views)
-
 from .security import is_api_request
 
 

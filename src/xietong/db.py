@@ -86,7 +86,12 @@ def includeme(config):
 
     Unsafe requests get a session on the write engine.  Tests may hand in their own
     session through ``environ['xietong.dbsession']`` (rolled back after the test).
+    Each request session carries the mailer (built once, here) in ``session.info``
+    for effects sent after commit (see :func:`xietong.services.notifications.mail_info`);
+    a session handed in by a test carries whatever the test put there.
     """
+    from .services.notifications import mail_info
+
     settings = config.get_settings()
     config.include("pyramid_tm")
     config.include("pyramid_retry")
@@ -94,12 +99,15 @@ def includeme(config):
     factory = session_factory(engine)
     config.registry["db.engine"] = engine
     config.registry["db.session_factory"] = factory
+    mail = mail_info(settings)
+    config.registry["mail"] = mail
 
     def dbsession(request):
         session = request.environ.get("xietong.dbsession")
         if session is None:
             bind = None if request.method in SAFE_METHODS else write_engine(engine)
             session = tm_session(factory, request.tm, bind=bind)
+            session.info.update(mail)
         return session
 
     config.add_request_method(dbsession, reify=True)

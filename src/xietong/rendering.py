@@ -8,6 +8,7 @@ from pyramid.events import BeforeRender
 
 from .formatting import format_date, format_datetime, format_wan
 from .i18n import LOCALES, deform_translator, translate
+from .services.notifications import unread_count
 
 # deform's own scripts that ordinary forms need (jQuery is vendored; see static/vendor/README.md)
 DEFORM_SCRIPTS = ("scripts/jquery.form-3.09.js", "scripts/deform.js")
@@ -56,6 +57,7 @@ def _add_globals(event: BeforeRender) -> None:
     identity = request.identity
     event["user"] = identity.user if identity else None
     event["worklist_count"] = _worklist_count(request) if identity else 0
+    event["unread_count"] = unread_count(request.dbsession, identity.user) if identity else 0
 
 
 def includeme(config):

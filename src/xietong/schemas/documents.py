@@ -34,6 +34,7 @@ TITLES = {
     "keep": _("Keep and standardise"), "migrate_network": _("Migrate to the extranet/intranet"),
     "connect_exchange": _("Connect to the exchange platform"),
 }
+MAX_PLAN_ITEMS = 200
 FUNDING_KIND_TITLES = {"construction": TITLES["construction"], "om": TITLES["om_funds"]}
 
 
@@ -103,6 +104,16 @@ def _system_validator(node, kw):
     return validate
 
 
+_AMOUNT_RANGE = colander.Range(min=0.01, max=10_000_000, min_err=_("The amount must be above zero"))
+
+
+def _amount(node, value):
+    """NaN and infinities are numbers to ``Decimal`` but not amounts (and break the range check)."""
+    if not value.is_finite():
+        raise colander.Invalid(node, _("Not a number"))
+    _AMOUNT_RANGE(node, value)
+
+
 def year_node(**kw) -> colander.SchemaNode:
     return colander.SchemaNode(colander.Integer(), title=_("Year"), validator=colander.Range(2000, 2100),
                                default=date.today().year, **kw)
@@ -123,7 +134,7 @@ def filing_schema(request=None, system_choices=(), csrf=True) -> colander.Schema
     schema.add(choice(_("Funding kind"), FUNDING_KINDS, FUNDING_KIND_TITLES, name="funding_kind"))
     schema.add(colander.SchemaNode(
         colander.Decimal(quant="0.01"), name="amount", title=_("Amount (10k yuan)"),
-        validator=colander.Range(min=0.01, max=10_000_000, min_err=_("The amount must be above zero")),
+        validator=_amount,
         description=_("In 万元, two decimals")))
     schema.add(choice(_("Funding source"), FUNDING_SOURCES, name="funding_source"))
     schema.add(choice(_("Build mode"), BUILD_MODES, name="build_mode"))
@@ -194,7 +205,8 @@ def plan_schema(request=None, system_choices=(), csrf=True) -> colander.SchemaNo
     schema.add(year_node(name="year"))
     schema.add(long_text(_("Description"), name="description"))
     schema.add(colander.SchemaNode(colander.Sequence(), item, name="items", title=_("Items"), missing=[],
-                                   widget=deform.widget.SequenceWidget(min_len=0, max_len=200)))
+                                   validator=colander.Length(max=MAX_PLAN_ITEMS),
+                                   widget=deform.widget.SequenceWidget(min_len=0, max_len=MAX_PLAN_ITEMS)))
     if csrf:
         schema.add(csrf_node())
     return schema.bind(request=request)

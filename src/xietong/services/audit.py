@@ -14,6 +14,8 @@ ACTION_TITLES = {
     "password.changed": _("Password changed"),
     "unit.created": _("Unit created"),
     "unit.changed": _("Unit changed"),
+    "local_role.granted": _("Local role granted"),
+    "local_role.revoked": _("Local role revoked"),
 }
 
 

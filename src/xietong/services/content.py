@@ -16,6 +16,7 @@ from decimal import Decimal
 from typing import Callable
 
 from sqlalchemy import func, select
+from sqlalchemy.orm.exc import StaleDataError
 
 from ..i18n import _
 from ..models import (FieldChange, Filing, InformationSystem, IntegrationPlan, LocalRole, Node, PlanItem,
@@ -54,6 +55,37 @@ TYPES = {t.name: t for t in (
 )}
 
 COMPLIANCE = ("network", "connected_to_exchange", "catalogued", "duplicates_existing")
+
+#: Who may create each type (in their own unit): a unit's staff and head file its systems,
+#: filings and integration plan; reviewers and the leadership group issue rectification orders.
+CREATORS = {
+    "information_system": frozenset({"staff", "head"}),
+    "filing": frozenset({"staff", "head"}),
+    "integration_plan": frozenset({"staff", "head"}),
+    "rectification_order": frozenset({"reviewer", "leader"}),
+}
+
+
+@dataclass(frozen=True)
+class Decision:
+    allowed: bool
+    reason: object = None
+
+    def __bool__(self) -> bool:
+        return self.allowed
+
+
+def may_create(user, type_name: str) -> Decision:
+    """May ``user`` create a document of ``type_name`` (in their own unit)?  With the reason if not."""
+    from ..roles import ROLE_TITLES
+
+    needed = CREATORS.get(type_name, frozenset())
+    held = {user.unit_role, *user.roles} if user is not None else set()
+    if needed & held:
+        return Decision(True)
+    info = TYPES.get(type_name)
+    return Decision(False, _("Only these roles may create ${type}: ${roles}", mapping={
+        "type": info.title if info else type_name, "roles": [ROLE_TITLES.get(r, r) for r in sorted(needed)]}))
 
 
 def content_type(name: str) -> ContentType:
@@ -135,12 +167,19 @@ def _apply(dbsession, document, data: dict) -> None:
     document.search_text = "\n".join(p for p in parts if p)
 
 
-def _grant_target_unit(document) -> None:
-    """The unit ordered to rectify holds ``contributor`` on the order (it answers it)."""
+def _grant_target_unit(document, previous_target: int | None = None) -> None:
+    """The unit ordered to rectify holds ``contributor`` on the order (it answers it).
+
+    When the target changes, only the previous target's row goes: grants made on the
+    sharing page stay.
+    """
     if not isinstance(document, RectificationOrder):
         return
-    document.local_role_rows = [r for r in document.local_role_rows if r.role != "contributor" or r.user_id]
-    document.local_role_rows.append(LocalRole(unit_id=document.target_unit_id, role="contributor"))
+    if previous_target is not None and previous_target != document.target_unit_id:
+        document.local_role_rows = [r for r in document.local_role_rows
+                                    if not (r.role == "contributor" and r.unit_id == previous_target)]
+    if not any(r.role == "contributor" and r.unit_id == document.target_unit_id for r in document.local_role_rows):
+        document.local_role_rows.append(LocalRole(unit_id=document.target_unit_id, role="contributor"))
 
 
 def _check_unique_plan(dbsession, unit_id: int, year: int, document=None) -> None:
@@ -196,6 +235,19 @@ def record_changes(dbsession, document, before: dict, after: dict, actor: Actor)
     return changes
 
 
+class EditConflict(ServiceError):
+    """Someone saved the document meanwhile (its version moved on): reload and edit again."""
+
+
+def _flush_or_conflict(dbsession) -> None:
+    # StaleDataError is "retryable" to zope.sqlalchemy: letting it escape would make
+    # pyramid_retry re-run the request and overwrite the other person's save.
+    try:
+        dbsession.flush()
+    except StaleDataError:
+        raise EditConflict(_("This document was changed by someone else meanwhile; reload it")) from None
+
+
 def edit(dbsession, document, data: dict, actor: Actor) -> list[FieldChange]:
     """Apply validated ``data``; returns the recorded field changes (none: nothing saved)."""
     if isinstance(document, IntegrationPlan) and "year" in data:
@@ -204,9 +256,9 @@ def edit(dbsession, document, data: dict, actor: Actor) -> list[FieldChange]:
     _apply(dbsession, document, data)
     changes = record_changes(dbsession, document, before, field_values(document), actor)
     if changes:
-        _grant_target_unit(document)
+        _grant_target_unit(document, before.get("target_unit"))
         document.modified_at = utcnow()
-    dbsession.flush()
+    _flush_or_conflict(dbsession)
     return changes
 
 
@@ -215,7 +267,7 @@ def trash(dbsession, document, actor: Actor) -> None:
         return
     document.trashed_at = utcnow()
     record_changes(dbsession, document, {"trashed": False}, {"trashed": True}, actor)
-    dbsession.flush()
+    _flush_or_conflict(dbsession)
 
 
 def restore(dbsession, document, actor: Actor) -> None:
@@ -223,13 +275,15 @@ def restore(dbsession, document, actor: Actor) -> None:
         return
     document.trashed_at = None
     record_changes(dbsession, document, {"trashed": True}, {"trashed": False}, actor)
-    dbsession.flush()
+    _flush_or_conflict(dbsession)
 
 
 def copy_filing(dbsession, workflows, filing: Filing, actor: Actor) -> Filing:
     """Start a new filing from a blocked one (the blocked one stays final), linked to it."""
     if filing.state != "funding_blocked":
         raise ServiceError(_("Only a filing whose funding was blocked can be started again"), "state")
+    if actor.user is None or actor.user.unit_id != filing.unit_id or not may_create(actor.user, "filing"):
+        raise ServiceError(_("Only the staff and head of the filing's unit can start it again"), "unit")
     data = {k: v for k, v in field_values(filing).items()}
     data["title"] = filing.title
     new = create(dbsession, workflows, "filing", data, actor, unit=filing.unit)

@@ -8,8 +8,11 @@ commit together or not at all.
 * An integration plan reaching ``completed`` carries out its items in the register:
   ``retire`` marks the system retired, ``integrate`` records the system it went into.
   Each register change is recorded as a field change of that system.
+* Whoever can act on the document next is notified (:mod:`xietong.services.notifications`):
+  the in-app notices commit with the transition, e-mail goes out after commit.
 """
 from ..models import FieldChange, IntegrationPlan
+from . import notifications
 
 
 def _set(dbsession, document, field: str, value, actor, shown=str) -> None:
@@ -34,3 +37,4 @@ def carry_out_plan(dbsession, plan: IntegrationPlan, actor) -> None:
 def after_transition(dbsession, workflows, document, transition, from_state: str, actor) -> None:
     if isinstance(document, IntegrationPlan) and document.state == "completed":
         carry_out_plan(dbsession, document, actor)
+    notifications.after_transition(dbsession, workflows, document, actor)

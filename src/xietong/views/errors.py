@@ -3,6 +3,8 @@
 A 403 page shows why (the Denied reason from :mod:`xietong.security`).
 """
 from pyramid.csrf import BadCSRFToken
+from pyramid.exceptions import URLDecodeError
+from pyramid.response import Response
 from pyramid.httpexceptions import HTTPForbidden, HTTPFound, HTTPNotFound
 from pyramid.view import exception_view_config, forbidden_view_config, notfound_view_config
 
@@ -55,3 +57,27 @@ def bad_csrf(exc, request):
     return {"title": _("The form has expired"),
             "message": _("The form was missing its security token or it has expired. "
                          "Go back, reload the page and try again."), "reason": ""}
+
+
+@exception_view_config(UnicodeDecodeError)
+def bad_encoding(exc, request):
+    """A query string or form body that is not UTF-8: 400, not a server error."""
+    message = _("The request is not valid UTF-8")
+    raw = request.environ.get("PATH_INFO", "")
+    if raw == "/api" or raw.startswith("/api/"):
+        return json_error(request, 400, "bad_request", message)
+    return Response(status=400, content_type="text/plain", charset="utf-8",
+                    text=request.localizer.translate(message))
+
+
+@exception_view_config(URLDecodeError)
+def bad_url(exc, request):
+    """A path that is not UTF-8 (``/documents/%ff``): 400, before any route could match.
+
+    ``request.path_info`` itself raises here, so only the raw environ is read.
+    """
+    raw = request.environ.get("PATH_INFO", "")
+    if raw == "/api" or raw.startswith("/api/"):
+        return json_error(request, 400, "bad_request", _("The address is not valid UTF-8"))
+    return Response(status=400, content_type="text/plain", charset="utf-8",
+                    text=request.localizer.translate(_("The address is not valid UTF-8")))

@@ -1,0 +1,217 @@
+"""Telling people a document awaits them: an in-app notice now, an e-mail after commit.
+
+:func:`after_transition` runs inside the transition's database transaction (called by
+:func:`xietong.services.rules.after_transition`).  Who is told, exactly:
+
+1. the roles that can act next are those of the transitions leaving the document's
+   *new* state, without ``system`` (the sweeper is nobody's colleague) and without
+   ``anonymous``/``authenticated`` (a step open to everyone is on nobody's desk in
+   particular: telling every user would be noise);
+2. the candidates are the active users who may hold one of those roles on the
+   document: global-role holders, the document's unit's ``staff``/``head``, the owner,
+   the users named by a local role and the users of a unit named by one — one query;
+3. each candidate's roles on the document are then computed by
+   :func:`xietong.security.roles_on`, the function every permission check uses, and
+   the candidate is told about the transitions those roles open (guards are not
+   evaluated, as on the worklist);
+4. the actor is never told about their own transition.
+
+Each recipient gets a :class:`~xietong.models.Notification` row (written in the same
+transaction: a rolled-back transition leaves none) reading
+"《title》待您处理：审核通过/退回修改".  The text is stored in the default locale
+(Chinese) because the model keeps plain text; the page links to the document by id.
+
+E-mail leaves the database, so it is sent after commit (:func:`aftercommit.defer`),
+never inside the transaction, and each message on its own (one bad address does not
+stop the others; failures are logged).  The session carries what sending needs in
+``session.info`` — see :func:`mail_info`, called once at configuration by
+:mod:`xietong.db` (request sessions) and :class:`xietong.cli.Context` (CLI sessions).
+No ``mailer`` there: in-app notices only.
+
+Addresses: the user model has no e-mail field, so mail goes to
+``<username>@<xietong.mail_domain>`` (default ``localhost``).  A real directory
+integration (the government's unified identity system, LDAP) is future work.
+
+Settings read by :func:`mail_info`:
+
+``xietong.mail_dir``
+    write each message as an ``.eml`` file under this directory (pyramid_mailer's
+    ``DebugMailer``) instead of sending it — development.ini does this;
+``mail.host`` (and the other ``mail.*`` keys of pyramid_mailer)
+    send by SMTP through that relay; neither this nor ``xietong.mail_dir``: no e-mail;
+``mail.default_sender``
+    the From address (default ``xietong@<domain>``);
+``xietong.mail_domain``
+    the domain of the recipients' addresses (default ``localhost``);
+``xietong.base_url``
+    put in front of the document's path in the e-mail's link (default: the bare path).
+"""
+from functools import lru_cache
+import logging
+from pathlib import Path
+
+from pyramid.i18n import make_localizer
+from sqlalchemy import func, or_, select, update
+
+from ..i18n import DEFAULT_LOCALE, _, translate
+from ..models import GLOBAL_ROLES, UNIT_ROLES, Notification, User, UserRole, utcnow
+from ..security import ANONYMOUS, AUTHENTICATED, roles_on
+from . import aftercommit
+
+log = logging.getLogger(__name__)
+
+LOCALE_DIR = str(Path(__file__).resolve().parents[1] / "locale")
+NOT_NOTIFIED = frozenset({"system", ANONYMOUS, AUTHENTICATED})
+PAGE_SIZE = 100
+
+
+# -- configuration -------------------------------------------------------------------------------
+
+def mail_info(settings: dict) -> dict:
+    """What a session needs in ``.info`` to send e-mail, built once from the settings.
+
+    Keys: ``mailer`` (absent when mail is off), ``mail_domain``, ``mail_sender``,
+    ``mail_base_url``.  Tests put a ``pyramid_mailer.mailer.DummyMailer`` in ``mailer``.
+    """
+    domain = (settings.get("xietong.mail_domain") or "localhost").strip()
+    info = {
+        "mail_domain": domain,
+        "mail_sender": (settings.get("mail.default_sender") or f"xietong@{domain}").strip(),
+        "mail_base_url": (settings.get("xietong.base_url") or "").strip().rstrip("/"),
+    }
+    if settings.get("xietong.mail_dir"):
+        from pyramid_mailer.mailer import DebugMailer
+
+        info["mailer"] = DebugMailer(settings["xietong.mail_dir"])
+    elif settings.get("mail.host"):
+        from pyramid_mailer.mailer import Mailer
+
+        info["mailer"] = Mailer.from_settings(settings, "mail.")
+    return info
+
+
+@lru_cache(maxsize=1)
+def _localizer():
+    return make_localizer(DEFAULT_LOCALE, [LOCALE_DIR])
+
+
+# -- who is told ---------------------------------------------------------------------------------
+
+def _candidates(dbsession, document, roles: frozenset[str]) -> list[User]:
+    """Active users who may hold one of ``roles`` on ``document`` (a superset; step 2)."""
+    terms = []
+    global_roles = roles & frozenset(GLOBAL_ROLES)
+    if global_roles:
+        terms.append(User.id.in_(select(UserRole.user_id).where(UserRole.role.in_(sorted(global_roles)))))
+    unit_roles = roles & frozenset(UNIT_ROLES)
+    if unit_roles and document.unit_id is not None:
+        terms.append((User.unit_id == document.unit_id) & User.unit_role.in_(sorted(unit_roles)))
+    if "owner" in roles and document.owner_id is not None:
+        terms.append(User.id == document.owner_id)
+    local = [r for r in document.local_role_rows if r.role in roles]
+    user_ids = sorted({r.user_id for r in local if r.user_id is not None})
+    unit_ids = sorted({r.unit_id for r in local if r.unit_id is not None})
+    if user_ids:
+        terms.append(User.id.in_(user_ids))
+    if unit_ids:
+        terms.append(User.unit_id.in_(unit_ids))
+    if not terms:
+        return []
+    return list(dbsession.scalars(select(User).where(User.active.is_(True), or_(*terms)).order_by(User.id)))
+
+
+def who_can_act(dbsession, workflows, document, exclude: User | None = None) -> list[tuple[User, list]]:
+    """(user, transitions they may take) for the document's current state (steps 1–4)."""
+    compiled = workflows.get(document.workflow_id) if document.workflow_id else None
+    if compiled is None:
+        return []
+    leaving = [t for t in compiled.definition.transitions_from(document.state) if t.roles - NOT_NOTIFIED]
+    roles = frozenset().union(*(t.roles for t in leaving)) - NOT_NOTIFIED
+    result = []
+    for user in _candidates(dbsession, document, roles):
+        if exclude is not None and user.id == exclude.id:
+            continue
+        held = roles_on(user, document)
+        theirs = [t for t in leaving if t.roles & held]
+        if theirs:
+            result.append((user, theirs))
+    return result
+
+
+# -- telling them ----------------------------------------------------------------------------------
+
+def message_for(document, transitions) -> str:
+    """ "《title》待您处理：审核通过/退回修改" in the default locale."""
+    return translate(_localizer(), _("“${title}” awaits your action: ${actions}",
+                                     mapping={"title": document.title,
+                                              "actions": "/".join(t.title for t in transitions)}))
+
+
+def _mail(info: dict, user: User, document, message: str) -> tuple[str, str, str]:
+    link = f"{info.get('mail_base_url', '')}/documents/{document.id}"
+    localizer = _localizer()
+    body = "\n\n".join([
+        translate(localizer, _("Hello ${name},", mapping={"name": user.display_name})),
+        message,
+        translate(localizer, _("Open the document: ${link}", mapping={"link": link})),
+        translate(localizer, _("This message was sent by Xietong; please do not reply to it.")),
+    ]) + "\n"
+    subject = " ".join(message.split())  # a title may hold line breaks; a header may not
+    return f"{user.username}@{info.get('mail_domain') or 'localhost'}", subject, body
+
+
+def _sender(mailer, sender: str, mails: list[tuple[str, str, str]]):
+    """The after-commit effect: send each message on its own, log failures."""
+    def send():
+        from pyramid_mailer.message import Message
+
+        for recipient, subject, body in mails:
+            try:
+                mailer.send_immediately(Message(subject=subject, sender=sender, recipients=[recipient],
+                                                body=body))
+            except Exception:  # noqa: BLE001 — committed already; the in-app notice stands
+                log.exception("could not send the notification to %s", recipient)
+    return send
+
+
+def after_transition(dbsession, workflows, document, actor) -> list[Notification]:
+    """Notify those who can act on ``document`` now (inside the transaction); mail after commit."""
+    exclude = actor.user if actor is not None else None
+    notices, mails = [], []
+    info = dbsession.info
+    mailer = info.get("mailer")
+    for user, transitions in who_can_act(dbsession, workflows, document, exclude=exclude):
+        message = message_for(document, transitions)
+        notices.append(Notification(user_id=user.id, node_id=document.id, message=message))
+        if mailer is not None:
+            mails.append(_mail(info, user, document, message))
+    dbsession.add_all(notices)
+    if mails:
+        aftercommit.defer(dbsession, _sender(mailer, info.get("mail_sender") or "xietong@localhost", mails))
+    return notices
+
+
+# -- the user's list ------------------------------------------------------------------------------
+
+def for_user(dbsession, user: User, limit: int = PAGE_SIZE) -> list[Notification]:
+    """The user's notifications, newest first."""
+    return list(dbsession.scalars(select(Notification).where(Notification.user_id == user.id)
+                                  .order_by(Notification.id.desc()).limit(max(1, min(int(limit), 500)))))
+
+
+def unread_count(dbsession, user: User) -> int:
+    return dbsession.scalar(select(func.count(Notification.id)).where(
+        Notification.user_id == user.id, Notification.read_at.is_(None)))
+
+
+def mark_read(dbsession, user: User, ids=None) -> int:
+    """Mark the user's unread notifications read (only ``ids`` when given); how many were."""
+    condition = [Notification.user_id == user.id, Notification.read_at.is_(None)]
+    if ids is not None:
+        ids = sorted({i for i in ids if 0 < i < 2**62})
+        if not ids:
+            return 0
+        condition.append(Notification.id.in_(ids))
+    result = dbsession.execute(update(Notification).where(*condition).values(read_at=utcnow()))
+    dbsession.flush()
+    return result.rowcount
