@@ -223,3 +223,18 @@ def test_unknown_ids_are_404(testapp, users):
     login(testapp, users["admin"])
     testapp.get("/admin/users/999999/edit", status=404)
     testapp.get("/admin/units/999999/edit", status=404)
+
+
+def test_password_reset_ends_the_users_logins_and_tokens(testapp, dbsession, users):
+    from xietong.testing import PASSWORD
+
+    other = testapp.__class__(testapp.app, extra_environ=testapp.extra_environ)
+    login(other, users["head"])
+    other.get("/units", status=200)
+    token = other.post_json("/api/auth/token", {"username": users["head"], "password": PASSWORD}).json["token"]
+    login(testapp, users["admin"])
+    target = _user(dbsession, users["head"])
+    testapp.post(f"/admin/users/{target.id}/reset-password",
+                 {"csrf_token": csrf_token(testapp.get(f"/admin/users/{target.id}/edit"))})
+    assert other.get("/units", status=302).location.split("?")[0].endswith("/login")
+    other.get("/api/me", headers={"Authorization": f"Bearer {token}"}, status=401)

@@ -177,7 +177,9 @@ def test_the_partial_lists_and_offers_upload_to_editors(app, dbsession, attachme
         env = prepare(registry=app.registry, request=request)
         try:
             if user is not None:
-                request.session["user_id"] = user.id
+                from xietong import sessions
+
+                sessions.start(request, user.id)
             return render("_attachments.jinja2", {
                 "document": filing, "attachments": attachments_of(dbsession, filing.id),
                 "get_csrf_token": lambda: "t", "_": lambda m, **kw: str(m)}, request=request)

@@ -356,7 +356,7 @@ def test_migration_up_down_up_stays_clean_and_indexes_existing_rows(fresh_db_url
                 "INSERT INTO nodes (name, path, type, title, version, created_at, modified_at, search_text) "
                 "VALUES ('old', '/old/', 'node', '视频监控旧档', 1, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP, "
                 "'视频监控旧档')"))
-        upgrade(cfg, "0004")
+        upgrade(cfg)
         command.check(cfg)
         created = _search_objects(engine)
         assert created and (engine.dialect.name != "sqlite" or "search_fts" in created)
@@ -366,7 +366,7 @@ def test_migration_up_down_up_stays_clean_and_indexes_existing_rows(fresh_db_url
             assert len(hits) == 1
         command.downgrade(cfg, "0003")
         assert _search_objects(engine) == set()
-        upgrade(cfg, "0004")
+        upgrade(cfg)
         assert _search_objects(engine) == created
         command.check(cfg)
     finally:

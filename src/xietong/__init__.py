@@ -6,20 +6,16 @@ pulled in with ``config.include``.
 import os
 
 from pyramid.config import Configurator
-from pyramid.session import SignedCookieSessionFactory
-
-SESSION_IDLE_SECONDS = 2 * 60 * 60
 
 
 def session_factory(settings: dict):
+    """The signed cookie session (see :mod:`xietong.sessions`); the secret is required."""
+    from . import sessions
+
     secret = os.environ.get("XIETONG_SECRET") or settings.get("xietong.secret")
     if not secret or len(secret) < 32:
         raise SystemExit("xietong.secret (or XIETONG_SECRET) must be set, at least 32 characters")
-    secure = settings.get("xietong.cookie_secure", "false").lower() == "true"
-    return SignedCookieSessionFactory(
-        secret, cookie_name="xietong", httponly=True, samesite="Lax", secure=secure,
-        timeout=SESSION_IDLE_SECONDS, reissue_time=300,
-    )
+    return sessions.session_factory(settings, secret)
 
 
 def main(global_config, **settings):
@@ -36,6 +32,7 @@ def main(global_config, **settings):
         config.include(".startup")
         config.include(".security")
         config.include(".csrf")
+        config.include(".headers")
         config.include(".rendering")
         config.include(".api.renderer")
         config.include(".routes")

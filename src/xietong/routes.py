@@ -8,6 +8,8 @@ def includeme(config):
     config.add_route("login", "/login")
     config.add_route("logout", "/logout")
     config.add_route("password", "/password")
+    config.add_route("account", "/account")
+    config.add_route("account_token_revoke", "/account/tokens/{id}/revoke")
     config.add_route("locale", "/locale/{code}")
     config.add_route("units", "/units")
     config.add_route("unit", "/units/{name}")
@@ -43,6 +45,7 @@ def includeme(config):
     config.add_route("document_transition", "/documents/{id}/transitions/{transition}", factory=DOCUMENT)
     config.add_route("attachment", "/attachments/{id}")
 
+    config.add_route("api_openapi", "/api/openapi.json")
     config.add_route("api_token", "/api/auth/token")
     config.add_route("api_me", "/api/me")
     config.add_route("api_units", "/api/units")

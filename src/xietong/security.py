@@ -2,7 +2,8 @@
 
 Algorithm of :meth:`SecurityPolicy.permits` (deny by default):
 
-1. The identity is the active user named by the session (HTML) or by a bearer
+1. The identity is the active user of the session's live login (HTML; see
+   :mod:`xietong.sessions` for rotation, timeouts and revocation) or of a live bearer
    token (``/api`` only; cookies are never accepted there).  No identity: the
    principal set is ``{"anonymous"}``.
 2. The roles on ``context`` are the union of
@@ -34,7 +35,7 @@ from pyramid.security import Allowed, Denied
 from sqlalchemy import and_, exists, false, or_, select, tuple_
 from zope.interface import implementer
 
-from . import tokens
+from . import sessions, tokens
 from .models import LocalRole, Node, User
 
 ANONYMOUS = "anonymous"
@@ -47,6 +48,7 @@ class Identity:
     via: str  # "session" or "token"
     token_id: int | None = None
     extra: dict = field(default_factory=dict)
+    session_id: int | None = None  # the LoginSession row, for a session identity
 
 
 def roles_on(user: User | None, context) -> frozenset[str]:
@@ -166,13 +168,10 @@ class SecurityPolicy:
     def identity(self, request) -> Identity | None:
         if is_api_request(request):
             return tokens.identity_from_bearer(request)
-        user_id = request.session.get("user_id")
-        if user_id is None:
+        login = sessions.current(request)
+        if login is None or not login.user.active:
             return None
-        user = request.dbsession.get(User, user_id)
-        if user is None or not user.active:
-            return None
-        return Identity(user=user, via="session")
+        return Identity(user=login.user, via="session", session_id=login.id)
 
     def authenticated_userid(self, request):
         identity = request.identity
@@ -184,14 +183,17 @@ class SecurityPolicy:
                        request.registry.get("workflows"))
 
     def remember(self, request, userid, **kw):
-        # Rotate the session on login: a fixed session id cannot be planted.
-        request.session.invalidate()
-        request.session["user_id"] = userid
-        request.session.new_csrf_token()
+        """Log in: rotate the session (new contents, new CSRF token) and record the login.
+
+        Writes a row, so call it from a POST only.  The cookie goes out with the response;
+        there are no headers to return.
+        """
+        sessions.start(request, userid)
         return []
 
     def forget(self, request, **kw):
-        request.session.invalidate()
+        """Log out: revoke this login server-side and empty the session."""
+        sessions.end(request)
         return []
 
 

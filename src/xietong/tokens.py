@@ -4,6 +4,10 @@ A token is 32 random bytes (URL-safe base64) handed out once by
 ``POST /api/auth/token``; the database keeps only its SHA-256, an expiry
 (8 hours) and a revocation time.  Reading a token never writes (no last-used
 stamp), so GET requests stay read-only transactions.
+
+A token is live until it expires or is revoked: by its owner on the account page
+(one token, or all of them with "log out everywhere") or by a password change.
+Revoked and expired tokens answer 401 like unknown ones.
 """
 from datetime import timedelta
 import hashlib
@@ -43,3 +47,42 @@ def identity_from_bearer(request):
     if not row.user.active:
         return None
     return Identity(user=row.user, via="token", token_id=row.id)
+
+
+def status(row: ApiToken, now=None) -> str:
+    """``"revoked"``, ``"expired"`` or ``"active"``."""
+    if row.revoked_at is not None:
+        return "revoked"
+    return "expired" if row.expires_at <= (now or utcnow()) else "active"
+
+
+def tokens_of(dbsession, user_id: int, limit: int = 50) -> list[ApiToken]:
+    """The user's most recent tokens, newest first (live or not)."""
+    return list(dbsession.scalars(
+        select(ApiToken).where(ApiToken.user_id == user_id)
+        .order_by(ApiToken.created_at.desc(), ApiToken.id.desc()).limit(limit)))
+
+
+def revoke(dbsession, user_id: int, token_id: int) -> ApiToken | None:
+    """Revoke the token ``token_id`` if it is ``user_id``'s; None if there is no such token of theirs.
+
+    Revoking a token twice keeps the first revocation time.
+    """
+    row = dbsession.get(ApiToken, token_id)
+    if row is None or row.user_id != user_id:
+        return None
+    if row.revoked_at is None:
+        row.revoked_at = utcnow()
+        dbsession.flush()
+    return row
+
+
+def revoke_all(dbsession, user_id: int) -> int:
+    """Revoke every live token of ``user_id``; return how many."""
+    now = utcnow()
+    rows = dbsession.scalars(select(ApiToken).where(
+        ApiToken.user_id == user_id, ApiToken.revoked_at.is_(None), ApiToken.expires_at > now)).all()
+    for row in rows:
+        row.revoked_at = now
+    dbsession.flush()
+    return len(rows)

@@ -53,9 +53,13 @@ class Node(Base):
     }
 
     def local_roles(self, user: User) -> frozenset[str]:
-        """Roles granted on this node to ``user`` or to ``user``'s unit."""
+        """Roles granted on this node to ``user`` or to ``user``'s unit.
+
+        ``system`` is never a person's, whatever a row says: only the sweeper acts as it.
+        """
         return frozenset(r.role for r in self.local_role_rows
-                         if r.user_id == user.id or (r.unit_id is not None and r.unit_id == user.unit_id))
+                         if r.role != "system"
+                         and (r.user_id == user.id or (r.unit_id is not None and r.unit_id == user.unit_id)))
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.path}>"

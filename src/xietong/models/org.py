@@ -98,3 +98,28 @@ class ApiToken(Base):
     revoked_at = mapped_column(UTCDateTime)
 
     user: Mapped[User] = relationship()
+
+
+class LoginSession(Base):
+    """The server-side half of one login, so that logging out ends it for good.
+
+    The signed session cookie carries ``"<id>:<secret>"``; only the secret's SHA-256 is
+    stored.  Rows are written on login, logout, "log out everywhere" and a password
+    change (all POSTs); a request only reads its row, by primary key.  A row is dead
+    once ``revoked_at`` is set or ``expires_at`` (the absolute timeout) has passed;
+    dead rows of a user are deleted at that user's next login.  See
+    :mod:`xietong.sessions`.
+    """
+
+    __tablename__ = "login_sessions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    secret_hash: Mapped[str] = mapped_column(String(64))
+    created_at = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+    expires_at = mapped_column(UTCDateTime, nullable=False)
+    revoked_at = mapped_column(UTCDateTime)
+    address: Mapped[str | None] = mapped_column(String(64))
+    user_agent: Mapped[str | None] = mapped_column(String(200))
+
+    user: Mapped[User] = relationship(lazy="joined")

@@ -13,6 +13,7 @@ which accounts exist.
 """
 from dataclasses import dataclass
 from datetime import timedelta
+import re
 
 from sqlalchemy import func, select
 
@@ -23,6 +24,9 @@ from ..passwords import DUMMY_HASH, hash_password, needs_rehash, verify_password
 WINDOW = timedelta(minutes=15)
 MAX_PER_USERNAME = 5
 MAX_PER_ADDRESS = 20
+#: what no username holds and no database column takes: NUL (PostgreSQL refuses it) and the other
+#: C0 controls but tab/LF/CR, and lone surrogates (not encodable); replaced before the lookup
+UNSTORABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff]")
 
 
 @dataclass(frozen=True)
@@ -55,14 +59,16 @@ def is_throttled(dbsession, username: str, address: str) -> bool:
 
 
 def authenticate(dbsession, username: str, password: str, address: str) -> LoginResult:
-    username = (username or "").strip()[:100]
+    username = UNSTORABLE.sub("\ufffd", (username or "").strip()[:100])
     address = (address or "unknown")[:64]
     if is_throttled(dbsession, username, address):
         return LoginResult(None, _("Too many failed logins. Please try again in ${minutes} minutes.",
                                    mapping={"minutes": int(WINDOW.total_seconds() // 60)}),
                            throttled=True)
     user = dbsession.execute(select(User).where(User.username == username)).scalar_one_or_none()
-    valid = verify_password(user.password_hash if user else DUMMY_HASH, password or "")
+    # as bytes: a lone surrogate then fails to match instead of failing to encode
+    valid = verify_password(user.password_hash if user else DUMMY_HASH,
+                            (password or "").encode("utf-8", "surrogatepass"))
     ok = bool(user and valid and user.active)
     dbsession.add(LoginAttempt(username=username, address=address, succeeded=ok))
     if not ok:

@@ -85,10 +85,16 @@ def deactivate_user(dbsession, actor, user: User, address: str | None = None) ->
 
 
 def reset_password(dbsession, actor, user: User, address: str | None = None) -> str:
-    """Give ``user`` a random temporary password (returned once) and force a change at next login."""
+    """Give ``user`` a random temporary password (returned once), end their logins and tokens,
+    and force a change at next login."""
+    from .. import sessions, tokens
+
     temporary = secrets.token_urlsafe(9)
     user.password_hash = hash_password(temporary)
     user.must_change_password = True
+    # whoever held the old password is logged out everywhere and loses API access
+    sessions.revoke_all(dbsession, user.id)
+    tokens.revoke_all(dbsession, user.id)
     record(dbsession, actor, "password.reset", user, {}, address)
     dbsession.flush()
     return temporary

@@ -1,9 +1,15 @@
-"""Logging in and out, changing one's password, and the forced change after a reset."""
+"""Logging in and out, changing one's password, and the forced change after a reset.
+
+Logging in rotates the session and records the login; logging out revokes it
+server-side; a password change ends every other login and revokes the user's API
+tokens (see :mod:`xietong.sessions`).
+"""
 from pyramid.events import ContextFound, subscriber
 from pyramid.httpexceptions import HTTPFound, HTTPSeeOther
 from pyramid.security import NO_PERMISSION_REQUIRED, forget, remember
 from pyramid.view import view_config
 
+from .. import sessions, tokens
 from ..i18n import _
 from ..schemas.users import change_password_schema
 from ..services import auth as auth_service
@@ -61,6 +67,11 @@ def change_password(request):
 
     page = run_form(request, change_password_schema(request), save, button_title=_("Change password"))
     if page.ok:
+        # Whoever else holds a session or token of this user is out; this browser gets
+        # a fresh session (rotation after a change of credentials).
+        sessions.revoke_all(request.dbsession, user.id)
+        tokens.revoke_all(request.dbsession, user.id)
+        remember(request, user.id)
         request.session.flash(request.localizer.translate(_("Your password has been changed.")), "success")
         return HTTPSeeOther(request.route_path("home"))
     notice = _("Your password was reset by an administrator: please choose a new one.") \
