@@ -226,8 +226,6 @@ def test_unknown_ids_are_404(testapp, users):
 
 
 def test_password_reset_ends_the_users_logins_and_tokens(testapp, dbsession, users):
-    from xietong.testing import PASSWORD
-
     other = testapp.__class__(testapp.app, extra_environ=testapp.extra_environ)
     login(other, users["head"])
     other.get("/units", status=200)

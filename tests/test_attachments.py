@@ -7,7 +7,7 @@ from xietong.models import Attachment
 from xietong.services import content
 from xietong.services.attachments import MAX_BYTES, add_attachment, attachments_of
 from xietong.services.workflow import Actor, fire
-from xietong.testing import csrf_token, get_user, login
+from xietong.testing import csrf_token, login
 from xietong.views.attachments import MAX_REQUEST_BYTES, ascii_filename
 from tests.test_content import filing_data
 
@@ -15,16 +15,6 @@ PDF = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + b"\x00" * 20
 DOCX = b"PK\x03\x04\x14\x00\x06\x00" + b"\x00" * 40
 EXE = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00" + b"\x00" * 40
-
-
-@pytest.fixture
-def workflows(app):
-    return app.registry["workflows"]
-
-
-@pytest.fixture
-def people(dbsession, users):
-    return {role: get_user(dbsession, name) for role, name in users.items()}
 
 
 @pytest.fixture

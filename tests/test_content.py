@@ -5,23 +5,11 @@ from decimal import Decimal
 import pytest
 
 from xietong.codes import check_doc_number
-from xietong.i18n import translate
 from xietong.models import InformationSystem
 from xietong.services import ServiceError, content, history
 from xietong.services.listing import documents, worklist
 from xietong.services.workflow import Actor, TransitionDenied, available_transitions, fire
-from xietong.testing import get_user
 from tests.test_workflow_engine import zh
-
-
-@pytest.fixture
-def workflows(app):
-    return app.registry["workflows"]
-
-
-@pytest.fixture
-def people(dbsession, users):
-    return {role: get_user(dbsession, name) for role, name in users.items()}
 
 
 def system(dbsession, workflows, people, title="公安视频监控平台", **fields):

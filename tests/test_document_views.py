@@ -10,17 +10,7 @@ from sqlalchemy import func, select
 from xietong.models import Filing, Node
 from xietong.services import content, history
 from xietong.services.workflow import Actor, fire
-from xietong.testing import csrf_token, get_user, login
-
-
-@pytest.fixture
-def workflows(app):
-    return app.registry["workflows"]
-
-
-@pytest.fixture
-def people(dbsession, users):
-    return {role: get_user(dbsession, name) for role, name in users.items()}
+from xietong.testing import csrf_token, login
 
 
 def as_user(testapp, username):

@@ -14,16 +14,6 @@ from tests.test_content import filing_data
 
 
 @pytest.fixture
-def workflows(app):
-    return app.registry["workflows"]
-
-
-@pytest.fixture
-def people(dbsession, users):
-    return {role: get_user(dbsession, name) for role, name in users.items()}
-
-
-@pytest.fixture
 def filing(dbsession, workflows, people):
     return content.create(dbsession, workflows, "filing", filing_data(), Actor.of(people["staff"]))
 

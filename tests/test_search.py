@@ -19,17 +19,7 @@ from xietong.services import content
 from xietong.services import search as search_service
 from xietong.services.search import InvalidQuery, fts_phrases, like_pattern, parse_query, search
 from xietong.services.workflow import Actor, fire
-from xietong.testing import PASSWORD, app_settings, drop_database, get_user, is_postgresql, login
-
-
-@pytest.fixture
-def workflows(app):
-    return app.registry["workflows"]
-
-
-@pytest.fixture
-def people(dbsession, users):
-    return {role: get_user(dbsession, name) for role, name in users.items()}
+from xietong.testing import PASSWORD, app_settings, drop_database, is_postgresql, login
 
 
 def filing(dbsession, workflows, person, title, description="年度运维", **overrides):

@@ -9,18 +9,8 @@ from xietong.security import permits
 from xietong.services import ServiceError, content, sharing
 from xietong.services.listing import documents
 from xietong.services.workflow import SYSTEM, Actor, TransitionDenied, fire
-from xietong.testing import csrf_token, get_user, login, make_note
+from xietong.testing import csrf_token, login, make_note
 from tests.test_content import filing_data
-
-
-@pytest.fixture
-def workflows(app):
-    return app.registry["workflows"]
-
-
-@pytest.fixture
-def people(dbsession, users):
-    return {role: get_user(dbsession, name) for role, name in users.items()}
 
 
 @pytest.fixture

@@ -1,6 +1,6 @@
 """Firing transitions: roles, state, comments, guards, history — through the one service."""
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import update
 import transitions
 
 from xietong.i18n import translate

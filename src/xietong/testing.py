@@ -17,8 +17,8 @@ The fixture graph (session-scoped unless marked *per test*)::
         ``fresh_db_url`` in a thread; stopped by the fixture (``live_server_factory``
         starts one with other settings, e.g. the test workflows)
 
-``users`` maps a role name to the username holding it; every user's password is
-:data:`PASSWORD`.  ``login(testapp, username)`` logs a WebTest client in through
+``users`` maps a role name to the username holding it (``people`` to the User row);
+every user's password is :data:`PASSWORD`.  ``workflows`` is the project's workflow set.  ``login(testapp, username)`` logs a WebTest client in through
 the real login form (CSRF token included).
 """
 import os
@@ -142,6 +142,18 @@ def dbsession(engine):
 @pytest.fixture(scope="session")
 def users(engine) -> dict[str, str]:
     return {role: spec[0] for role, spec in TEST_USERS.items()}
+
+
+@pytest.fixture
+def people(dbsession, users):
+    """role -> the User row holding it, in the test's ``dbsession``."""
+    return {role: get_user(dbsession, name) for role, name in users.items()}
+
+
+@pytest.fixture
+def workflows(app):
+    """The project's workflows (``workflows/*.yaml``) as the application loaded them."""
+    return app.registry["workflows"]
 
 
 @pytest.fixture(scope="session")
