@@ -11,22 +11,13 @@ from xietong.models import Filing, Node
 from xietong.services import content, history
 from xietong.services.workflow import Actor, fire
 from xietong.testing import csrf_token, login
+from tests.test_content import filing_data
 
 
 def as_user(testapp, username):
     testapp.reset()
     login(testapp, username)
     return testapp
-
-
-def filing_data(**overrides):
-    data = {"title": "公安大数据平台运维", "year": 2018, "project_type": "om", "funding_kind": "om",
-            "amount": Decimal("125.50"), "funding_source": "municipal", "build_mode": "government",
-            "description": "年度运维", "systems": [],
-            "compliance": {"network": "extranet", "connected_to_exchange": True, "catalogued": True,
-                           "duplicates_existing": False}}
-    data.update(overrides)
-    return data
 
 
 def make_filing(dbsession, workflows, people, role="staff", **overrides):
