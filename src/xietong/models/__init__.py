@@ -8,3 +8,5 @@ from .filing import BUILD_MODES, FUNDING_KINDS, FUNDING_SOURCES, PROJECT_TYPES, 
 from .plan import PLAN_ACTIONS, IntegrationPlan, PlanItem  # noqa: F401
 from .rectification import RectificationOrder  # noqa: F401
 from .records import Attachment, FieldChange, Notification  # noqa: F401
+from .tasks import TASK_SECTIONS, DelayRequest, KeyTask, Milestone, MilestoneReminder, ProgressReport  # noqa: F401
+from .reports import ANNUAL_SECTIONS, AggregateReport, AnnualReport  # noqa: F401

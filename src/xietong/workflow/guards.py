@@ -126,10 +126,27 @@ def _plan_items_done(plan, actor) -> GuardResult:
     return PASS
 
 
+def _delay_request_pending(task, actor) -> GuardResult:
+    """A delay is asked for with a new date and a reason (the task page's form), not by the bare button."""
+    from sqlalchemy import select
+    from sqlalchemy.orm import object_session
+
+    from ..models import DelayRequest
+
+    session = object_session(task)
+    pending = session is not None and session.scalar(select(DelayRequest.id).where(
+        DelayRequest.task_id == task.id, DelayRequest.decision == "pending").limit(1)) is not None
+    if not pending:
+        return GuardResult(False, _("Ask for a delay with the form on the task page: a milestone, a new date "
+                                    "and a reason"))
+    return PASS
+
+
 CONTENT_GUARDS = registry(
     Guard("sharing_compliant", "符合共建共享要求", _sharing_compliant),
     Guard("plan_has_items", "清单不为空", _plan_has_items),
     Guard("plan_items_done", "清单各项均已完成", _plan_items_done),
+    Guard("delay_request_pending", "已填写延期申请", _delay_request_pending),
 )
 
 
