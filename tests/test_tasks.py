@@ -335,3 +335,27 @@ def test_api_tasks_lists_every_task_for_any_logged_in_user(testapp, dbsession, w
     assert [m["due_date"] for m in first["milestones"]] == ["2018-01-31", "2018-02-28"]
     assert first["state"] == "not_started" and first["overdue"] is True and first["progress"] is None
     assert items["5"]["overdue"] is False and items["5"]["milestones"] == []
+
+
+def test_xietong_sweep_mails_each_reminder_once(fresh_db_url, tmp_path):
+    """The command cron runs: reminders are committed, mailed after commit, and never sent twice."""
+    from tests.test_cli import PROJECT, run
+
+    mail = tmp_path / "mail"
+    ini = tmp_path / "sweep.ini"
+    ini.write_text("\n".join([
+        "[app:main]", "use = egg:xietong", "sqlalchemy.url = sqlite://", f"xietong.secret = {'s' * 40}",
+        f"xietong.workflows = {PROJECT / 'workflows'}", f"xietong.mail_dir = {mail}", "xietong.reminder_days = 7",
+        "[alembic]", f"script_location = {PROJECT / 'migrations'}", ""]), "utf-8")
+    for command in (["init-db"], ["load-seed"], ["demo"]):
+        assert run(fresh_db_url, *command, "-c", str(ini)).returncode == 0
+    first = run(fresh_db_url, "sweep", "-c", str(ini), "--now", "2018-01-25T09:00:00+08:00")
+    assert first.returncode == 0, first.stderr
+    assert "即将到期 4，已逾期 0" in first.stdout
+    sent = sorted(p.name for p in mail.iterdir())
+    assert sent, "no reminder was mailed"
+    bodies = "".join(p.read_text("utf-8", errors="replace") for p in mail.iterdir())
+    assert "gaj_staff@" in bodies  # 市公安局 cooperates on tasks 1, 2 and 9
+    again = run(fresh_db_url, "sweep", "-c", str(ini), "--now", "2018-01-26T09:00:00+08:00")
+    assert "即将到期 0，已逾期 0，通知 0" in again.stdout
+    assert sorted(p.name for p in mail.iterdir()) == sent
