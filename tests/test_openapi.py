@@ -116,7 +116,9 @@ def test_statuses_and_security(document):
 def test_bodies_come_from_the_colander_schemas(document):
     schemas = document["components"]["schemas"]
     assert [branch["$ref"].rsplit("/", 1)[1] for branch in schemas["NewDocument"]["oneOf"]] == [
-        "NewInformationSystem", "NewFiling", "NewIntegrationPlan", "NewRectificationOrder"]
+        "NewInformationSystem", "NewFiling", "NewIntegrationPlan", "NewRectificationOrder", "NewProgressReport",
+        "NewAnnualReport", "NewAggregateReport"]  # no NewKeyTask: tasks come from the seed
+    assert "KeyTaskPatch" in schemas and "NewKeyTask" not in schemas
     filing = schemas["NewFiling"]
     assert filing["properties"]["type"] == {"const": "filing"}
     assert filing["additionalProperties"] is False and "csrf_token" not in filing["properties"]

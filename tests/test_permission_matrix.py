@@ -435,7 +435,7 @@ class Matrix:
 
 
 @pytest.fixture
-def matrix(testapp, dbsession, users, app):
+def matrix(testapp, dbsession, users, app, key_tasks):  # progress reports are written on a seed task
     return Matrix(testapp, dbsession, users, app.registry["workflows"])
 
 

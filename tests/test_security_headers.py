@@ -280,7 +280,7 @@ def test_every_unsafe_html_request_needs_the_csrf_token(testapp, dbsession, user
     attachment = attachments.add_attachment(dbsession, filing, "a.txt", b"text", Actor.of(staff))
     unit = dbsession.scalars(select(Unit).where(Unit.code == "gonganju")).one()
     values = {"id": str(filing.id), "type": "filing", "transition": "submit", "code": "en",
-              "name": unit.url_name}
+              "name": unit.url_name, "milestone": "1"}
     special = {"admin_user_edit": {"id": str(staff.id)}, "admin_user_reset": {"id": str(staff.id)},
                "admin_unit_edit": {"id": str(unit.id)}, "attachment": {"id": str(attachment.id)},
                "account_token_revoke": {"id": "1"}, "workflow": {"id": filing.workflow_id}}

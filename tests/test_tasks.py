@@ -26,6 +26,12 @@ DEPARTMENTS = ["市政府办公厅", "市信息办", "市审计局", "市质监�
 COUNTIES = ["屯溪区", "黄山区", "徽州区", "歙县", "休宁县", "黟县", "祁门县"]
 
 
+@pytest.fixture(autouse=True)
+def seeded_tasks(key_tasks):
+    """Every test here works on the seed's tasks, loaded into its rolled-back session."""
+    return key_tasks
+
+
 def seed_paragraphs() -> dict[str, str]:
     """number -> the seed's paragraph of that task, read straight from the seed text."""
     key = SEED[SEED.index("二、重点抓好"):SEED.index("三、加大机制")]

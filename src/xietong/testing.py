@@ -7,6 +7,7 @@ The fixture graph (session-scoped unless marked *per test*)::
            │       the seed's units and one user per role, committed once
            ├─ dbsession (per test) ── a session inside an outer transaction that is
            │       rolled back after the test: tests never see each other's writes
+           │    └─ key_tasks (per test) ── the seed's key tasks loaded into that session
            └─ app ── the WSGI application from ``xietong.main`` on the same database
                 └─ testapp (per test) ── WebTest on ``app``, every request using the
                         test's ``dbsession`` (so it is rolled back too)
@@ -91,8 +92,10 @@ def project_workflows():
     return workflows
 
 
-def populate(url: str, with_test_users: bool = True) -> None:
-    """Load the seed's units and key tasks and (optionally) one user per test role, committed."""
+def populate(url: str, with_test_users: bool = True, with_tasks: bool = False) -> None:
+    """Load the seed's units (and its key tasks if asked) and (optionally) one user per test role,
+    committed.  The shared test database holds no key task — tests that need them take the
+    ``key_tasks`` fixture — so that listings and searches of the other tests see only their own."""
     from .db import make_engine, write_engine
     from .services.seed import load_units
     from .services.tasks import load_tasks
@@ -101,7 +104,8 @@ def populate(url: str, with_test_users: bool = True) -> None:
     engine = make_engine(url)
     with Session(bind=write_engine(engine)) as session:
         load_units(session)
-        load_tasks(session, project_workflows())
+        if with_tasks:
+            load_tasks(session, project_workflows())
         if with_test_users:
             for username, unit, unit_role, roles in TEST_USERS.values():
                 create_user(session, None, {"username": username, "display_name": username,
@@ -233,6 +237,19 @@ def login(client, username: str, password: str = PASSWORD, status=303, address=N
 
 
 @pytest.fixture
+def key_tasks(dbsession, workflows) -> dict:
+    """The seed's key tasks loaded as ``xietong load-seed`` loads them, in this test's rolled-back
+    session; number ("1".."10", "三(一)"..) -> KeyTask."""
+    from sqlalchemy import select
+
+    from .models import KeyTask
+    from .services.tasks import load_tasks
+
+    load_tasks(dbsession, workflows)
+    return {t.number: t for t in dbsession.scalars(select(KeyTask).order_by(KeyTask.sort_order))}
+
+
+@pytest.fixture
 def fresh_db_url(tmp_path):
     """An empty database of this test's own, dropped afterwards."""
     server = os.environ.get("XIETONG_TEST_DB")
@@ -259,7 +276,7 @@ def live_server_factory(fresh_db_url):
 
     def start(**extra) -> str:
         migrate(fresh_db_url)
-        populate(fresh_db_url)
+        populate(fresh_db_url, with_tasks=True)
         engine = make_engine(fresh_db_url)
         with Session(bind=write_engine(engine)) as session:
             create_demo_users(session)

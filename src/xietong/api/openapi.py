@@ -491,14 +491,15 @@ def components(workflows, tr=str) -> dict:
     for name, schema in schemas_by_type.items():
         title = "".join(part.capitalize() for part in name.split("_"))
         fields = json_schema(schema, "request", tr)
-        schemas[f"New{title}"] = {
-            **fields, "properties": {"type": {"const": name}, **fields["properties"]},
-            "required": ["type", *fields.get("required", [])], "additionalProperties": False}
+        if name in content.CREATORS:  # key tasks come from the seed: nobody posts one
+            schemas[f"New{title}"] = {
+                **fields, "properties": {"type": {"const": name}, **fields["properties"]},
+                "required": ["type", *fields.get("required", [])], "additionalProperties": False}
+            new.append(_ref(f"New{title}"))
         schemas[f"{title}Patch"] = {**json_schema(schema, "patch", tr), "additionalProperties": False}
         values = json_schema(schema, "response", tr)
         schemas[title] = _object({**_summary_properties(type_names), "type": {"const": name},
                                   "owner": _or_null(_ref("UserRef")), **values["properties"]})
-        new.append(_ref(f"New{title}"))
         patch.append(_ref(f"{title}Patch"))
         documents.append(_ref(title))
     schemas["NewDocument"] = {"oneOf": new, "description": "A document of one type: `type` says which"}
