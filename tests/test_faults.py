@@ -25,7 +25,7 @@ from sqlalchemy import text
 
 from xietong import main
 from xietong.db import make_engine
-from xietong.testing import app_settings, is_postgresql
+from xietong.testing import PASSWORD, app_settings, csrf_token, is_postgresql
 from xietong.testservers import child_env, free_port, prepare_database, wait_until
 
 from .apiclient import NEXT, TIMEOUT, Burst, bearer, check_documents, html_login, make_systems, run_threads, token
@@ -85,13 +85,17 @@ def test_an_unreachable_database_is_503_with_retry_after_not_500():
     login = app.post_json("/api/auth/token", {"username": "t_staff", "password": "x"}, status=503)
     assert login.json["error"]["details"] == {"retry_after": 5}
 
-    page = app.get("/documents", status=503)
+    def log_in(status=503):
+        form = app.get("/login")  # the form itself needs no database
+        return app.post("/login", {"username": "t_staff", "password": PASSWORD, "csrf_token": csrf_token(form),
+                                   "came_from": "/"}, status=status)
+
+    page = log_in()
     assert page.headers["Retry-After"] == "5" and page.content_type == "text/html"
     assert "服务暂时不可用" in page.text and "数据库" in page.text
     assert page.headers["Content-Security-Policy"].startswith("default-src 'self'")
     app.set_cookie("_LOCALE_", "en")
-    english = app.get("/documents", status=503)
-    assert "Service temporarily unavailable" in english.text
+    assert "Service temporarily unavailable" in log_in().text
     assert "database is unavailable" in app.get("/api/worklist", headers=bearer("x"), status=503).json["error"]["message"]
 
 
