@@ -127,8 +127,8 @@ class ComplianceSchema(colander.MappingSchema):
 
 
 #: 联系电话: a mainland mobile number (11 digits, 13x–19x) or a landline with its area code
-#: (0559-1234567; area codes have 3 or 4 digits, numbers 7 or 8)
-PHONE_PATTERN = r"^(1[3-9][0-9]{9}|0[0-9]{2,3}-[0-9]{7,8})$"
+#: (0559-1234567; area codes have 3 or 4 digits, numbers 7 or 8); empty: not given
+PHONE_PATTERN = r"^(1[3-9][0-9]{9}|0[0-9]{2,3}-[0-9]{7,8})?$"
 
 
 def phone_node(**kw) -> colander.SchemaNode:
