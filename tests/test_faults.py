@@ -1,8 +1,8 @@
 """Faults under load, with real processes: a worker killed mid-burst, connections dropped by the
 server, PostgreSQL stopped and started again, and a bounded load test.
 
-One gunicorn (2 sync workers, 127.0.0.1) serves a database of this module
-(``module_db_url``) for the burst and load tests; the restart test runs its own gunicorn
+One gunicorn (2 sync workers, 127.0.0.1) serves a database of the process tests
+(``gunicorn_server`` on ``module_db_url``) for the burst and load tests; the restart test runs its own gunicorn
 on a private PostgreSQL cluster.  Clients are :class:`tests.apiclient.Burst`: every
 transition carries a unique comment, unknown outcomes are settled by reading the
 history, and :func:`tests.apiclient.check_documents` then demands, for every document,
@@ -38,8 +38,8 @@ CLIENTS = 6
 
 
 @pytest.fixture(scope="module")
-def server(module_db_url, app_processes):
-    return app_processes(module_db_url, workers=2)
+def server(gunicorn_server):
+    return gunicorn_server
 
 
 @pytest.fixture(scope="module")
@@ -102,7 +102,7 @@ def test_an_unreachable_database_is_503_with_retry_after_not_500():
 # -- a. a transition interrupted mid-way -------------------------------------------------------------------
 
 def test_a_worker_killed_mid_burst_loses_or_doubles_nothing(server, reviewer_token, module_db_url):
-    documents = make_systems(module_db_url, 30, "被中断的系统")
+    documents = make_systems(module_db_url, 20, "被中断的系统")
     burst = Burst([server.url], reviewer_token, label="kill")
     killed = []
     burst_with_fault(burst, documents, steps=4, fault=lambda: killed.append(server.kill_worker()))
@@ -120,7 +120,7 @@ def test_a_worker_killed_mid_burst_loses_or_doubles_nothing(server, reviewer_tok
 
 @needs_postgresql
 def test_connections_terminated_mid_burst_lose_or_double_nothing(server, reviewer_token, module_db_url):
-    documents = make_systems(module_db_url, 30, "断开连接的系统")
+    documents = make_systems(module_db_url, 20, "断开连接的系统")
     burst = Burst([server.url], reviewer_token, label="terminate")
     terminated = []
     admin = make_engine(module_db_url, isolation_level="AUTOCOMMIT")
@@ -150,7 +150,7 @@ def test_bounded_load_no_lost_or_doubled_transitions(server, reviewer_token, mod
     racing for the same transition on shared documents: every own step wins, every contended
     round has exactly one winner and CLIENTS - 1 conflicts (409)."""
     steps, rounds = 4, 4
-    own = make_systems(module_db_url, CLIENTS * 2, "负载测试系统")
+    own = make_systems(module_db_url, CLIENTS, "负载测试系统")
     shared = make_systems(module_db_url, 2, "争用的系统")
     burst = Burst([server.url], reviewer_token, label="load")
     barrier = threading.Barrier(CLIENTS)

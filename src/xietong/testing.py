@@ -17,10 +17,11 @@ The fixture graph (session-scoped unless marked *per test*)::
         ``fresh_db_url`` in a thread; stopped by the fixture (``live_server_factory``
         starts one with other settings, e.g. the test workflows)
 
-    module_db_url (per module) ── like ``fresh_db_url``, migrated and seeded, for a module
-    app_processes (per module) ── gunicorn instances in processes of their own
+    module_db_url ── like ``fresh_db_url``, migrated and seeded, for the process tests
+      └─ gunicorn_server ── gunicorn (2 workers) on it, in processes of its own
+    app_processes (per module) ── more gunicorn instances, stopped after the module
     private_cluster (per module) ── a PostgreSQL cluster of the module's own
-        (these three live in :mod:`xietong.testservers`)
+        (these live in :mod:`xietong.testservers`)
 
 Databases the tests create are named after ``XIETONG_TEST_DB``'s (``<name>_t_<random>``),
 so several people sharing one PostgreSQL server each keep to their own prefix.
@@ -40,7 +41,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from .models import Node
-from .testservers import app_processes, module_db_url, private_cluster  # noqa: F401 (fixtures)
+from .testservers import app_processes, gunicorn_server, module_db_url, private_cluster  # noqa: F401
 
 PASSWORD = "correct-horse-battery"
 SECRET = "test-secret-" + "x" * 40

@@ -13,15 +13,17 @@ PostgreSQL cluster.  Part of the ``xietong.testing`` plugin (its fixtures are im
   It can be stopped and started again under load; the machine's shared server is never
   touched.
 
-Fixtures (module-scoped, so a test module starts its processes once):
+Fixtures (session-scoped where starting them is slow, so the process tests share them):
 
-``app_processes``
+``app_processes`` (module)
     ``start(db_url, workers=2, **settings) -> AppProcess``; every process started is
     stopped after the module.
-``module_db_url``
-    a fresh database for the module (a PostgreSQL database created next to
+``module_db_url`` (session)
+    a fresh database for the process tests (a PostgreSQL database created next to
     ``XIETONG_TEST_DB``, or a SQLite file), migrated and seeded with the units and the test
-    users; dropped after the module.
+    users; dropped at the end.  Tests on it use documents of their own.
+``gunicorn_server`` (session)
+    an :class:`AppProcess` with 2 workers on ``module_db_url``, stopped at the end.
 ``private_cluster``
     a started :class:`PrivateCluster` (skips when the PostgreSQL binaries are missing);
     stopped and removed after the module.
@@ -192,11 +194,22 @@ def prepare_database(url: str) -> None:
     populate(url)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def module_db_url(tmp_path_factory):
     with fresh_database(tmp_path_factory.mktemp("moduledb")) as url:
         prepare_database(url)
         yield url
+
+
+@pytest.fixture(scope="session")
+def gunicorn_server(tmp_path_factory, module_db_url):
+    from .testing import SECRET
+
+    app = AppProcess(tmp_path_factory.mktemp("gunicorn"), module_db_url, SECRET, workers=2)
+    try:
+        yield app.start()
+    finally:
+        app.stop()
 
 
 # -- a private PostgreSQL cluster ---------------------------------------------------------------------
