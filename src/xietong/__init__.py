@@ -23,6 +23,9 @@ def main(global_config, **settings):
     settings.setdefault("pyramid.default_locale_name", "zh_CN")
     settings.setdefault("tm.manager_hook", "pyramid_tm.explicit_manager")
     settings.setdefault("retry.attempts", "3")
+    # pyramid_tm would ask for the user id above the exception views: with the database down
+    # that query's error could not be answered 503 (views/unavailable.py)
+    settings.setdefault("tm.annotate_user", "false")
     settings.setdefault("xietong.ini", (global_config or {}).get("__file__"))
     with Configurator(settings=settings, root_factory="xietong.resources.Root") as config:
         config.set_session_factory(session_factory(settings))

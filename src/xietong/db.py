@@ -12,7 +12,11 @@ SQLite needs care to give real transactions (see DESIGN.md, "Traps"):
   write use it.
 * WAL journal, a busy timeout and ``foreign_keys=ON`` on every connection.
 
-On PostgreSQL both views are the same engine.
+On PostgreSQL both views are the same engine.  Its pool pings a connection before handing
+it out (``pool_pre_ping``: a server restart or a terminated backend costs no request but
+the ones in flight) and connecting gives up after :data:`CONNECT_TIMEOUT_S` seconds, so a
+request for an unreachable server is answered 503 (:mod:`xietong.views.unavailable`)
+rather than left hanging.
 """
 import os
 from pathlib import Path
@@ -23,6 +27,7 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 BUSY_TIMEOUT_MS = 10_000
+CONNECT_TIMEOUT_S = 5
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
@@ -44,6 +49,7 @@ def make_engine(url: str, **kw) -> Engine:
         return engine
     if parsed.get_backend_name() == "postgresql":
         kw.setdefault("pool_pre_ping", True)
+        kw.setdefault("connect_args", {}).setdefault("connect_timeout", CONNECT_TIMEOUT_S)
     return create_engine(url, **kw)
 
 

@@ -5,6 +5,7 @@ import deform
 from markupsafe import Markup
 from translationstring import TranslationString
 from pyramid.events import BeforeRender
+from sqlalchemy.exc import InterfaceError, OperationalError
 
 from .formatting import format_date, format_datetime, format_wan
 from .i18n import LOCALES, deform_translator, translate
@@ -15,6 +16,7 @@ DEFORM_SCRIPTS = ("scripts/jquery.form-3.09.js", "scripts/deform.js")
 
 # static/ sits at the top of the project (DESIGN.md layout), beside src/
 STATIC_DIR = Path(__file__).resolve().parents[2] / "static"
+DATABASE_UNAVAILABLE = (OperationalError, InterfaceError)  # see views/unavailable.py
 
 
 def render_form(form: deform.Form, **kw) -> Markup:
@@ -54,7 +56,8 @@ def _add_globals(event: BeforeRender) -> None:
     event["deform_scripts"] = DEFORM_SCRIPTS
     event["static"] = lambda subpath: request.route_path("__static/", subpath=subpath)
     event["deform_static"] = lambda subpath: request.route_path("__deform_static/", subpath=subpath)
-    identity = request.identity
+    # a page about the database being down must not ask the database who is logged in
+    identity = None if isinstance(getattr(request, "exception", None), DATABASE_UNAVAILABLE) else request.identity
     event["user"] = identity.user if identity else None
     event["worklist_count"] = _worklist_count(request) if identity else 0
     event["unread_count"] = unread_count(request.dbsession, identity.user) if identity else 0

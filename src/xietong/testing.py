@@ -18,6 +18,15 @@ The fixture graph (session-scoped unless marked *per test*)::
         ``fresh_db_url`` in a thread; stopped by the fixture (``live_server_factory``
         starts one with other settings, e.g. the test workflows)
 
+    module_db_url ── like ``fresh_db_url``, migrated and seeded, for the process tests
+      └─ gunicorn_server ── gunicorn (2 workers) on it, in processes of its own
+    app_processes (per module) ── more gunicorn instances, stopped after the module
+    private_cluster (per module) ── a PostgreSQL cluster of the module's own
+        (these live in :mod:`xietong.testservers`)
+
+Databases the tests create are named after ``XIETONG_TEST_DB``'s (``<name>_t_<random>``),
+so several people sharing one PostgreSQL server each keep to their own prefix.
+
 ``users`` maps a role name to the username holding it (``people`` to the User row);
 every user's password is :data:`PASSWORD`.  ``workflows`` is the project's workflow set.  ``login(testapp, username)`` logs a WebTest client in through
 the real login form (CSRF token included).
@@ -33,6 +42,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from .models import Node
+from .testservers import app_processes, gunicorn_server, module_db_url, private_cluster  # noqa: F401
 
 PASSWORD = "correct-horse-battery"
 SECRET = "test-secret-" + "x" * 40
@@ -52,6 +62,11 @@ TEST_USERS = {
 
 def is_postgresql(url: str) -> bool:
     return make_url(url).get_backend_name() == "postgresql"
+
+
+def scratch_database_prefix(server_url: str) -> str:
+    """The prefix of the databases the tests create next to ``server_url``'s."""
+    return f"{make_url(server_url).database or 'xietong'}_t"[:40]
 
 
 def create_database(server_url: str, name: str) -> str:
@@ -254,7 +269,7 @@ def fresh_db_url(tmp_path):
     """An empty database of this test's own, dropped afterwards."""
     server = os.environ.get("XIETONG_TEST_DB")
     if server and is_postgresql(server):
-        name = f"xietong_t_{uuid.uuid4().hex[:12]}"
+        name = f"{scratch_database_prefix(server)}_{uuid.uuid4().hex[:12]}"
         url = create_database(server, name)
         yield url
         drop_database(server, name)

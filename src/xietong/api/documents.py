@@ -55,7 +55,7 @@ from pyramid.view import exception_view_config, view_config
 from ..i18n import _, translate
 from ..models import User
 from ..roles import ROLE_TITLES
-from ..services import ServiceError, content
+from ..services import ServiceError, content, privacy
 from ..services.listing import documents as list_documents
 from ..services.units import all_units
 from ..services.workflow import Actor, DocumentNotFound, TransitionError, lock_document
@@ -331,9 +331,10 @@ def summary_json(request, document, units: dict | None = None) -> dict:
 
 
 def document_json(request, document) -> dict:
-    """One document: its summary, owner and every field (the names a POST or PATCH takes)."""
+    """One document: its summary, owner and every field (the names a POST or PATCH takes);
+    personal fields masked for callers who do not need them (:mod:`xietong.services.privacy`)."""
     return {**summary_json(request, document), "owner": user_json(document.owner),
-            **content.field_values(document)}
+            **privacy.redact(current_user(request), document, content.field_values(document))}
 
 
 def answer_document(request, document) -> dict:

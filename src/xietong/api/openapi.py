@@ -55,6 +55,7 @@ from ..i18n import translate
 from ..schemas import common
 from ..schemas import documents as document_schemas
 from ..services import content
+from ..services.privacy import PERSONAL_FIELDS
 from ..services import search as search_service
 from ..services.listing import MAX_PAGE
 from .documents import MAX_INT
@@ -64,6 +65,7 @@ EXCLUDED_ROUTES = frozenset({"api_notfound"})  # the catch-all: its 404 is in ev
 NO_C0 = "^[^\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f]*$"  # control characters but tab, LF, CR: refused everywhere
 NO_CC = "^[^\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f-\\x9f]*$"  # the search also refuses DEL and C1
 DECIMAL_PATTERN = "^[0-9]{1,8}(\\.[0-9]{1,2})?$"
+MASKED_FIELDS = frozenset().union(*PERSONAL_FIELDS.values())
 NULL_AS_ABSENT = (colander.String, colander.Number, colander.Date, colander.DateTime, colander.Time)
 
 
@@ -198,6 +200,8 @@ def _property(node, mode: str, tr) -> dict:
     if node.description:
         schema["description"] = tr(node.description)
     if mode == "response":
+        if node.name in MASKED_FIELDS:
+            schema.pop("pattern", None)  # answered masked (138****5678) to roles that do not need it
         return _nullable(schema) if node.missing is None else schema
     if not node.required:
         default = _plain_default(node.missing)

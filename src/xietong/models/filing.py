@@ -2,6 +2,10 @@
 
 ``amount`` is kept exactly as an integer number of hundredths of 万元 (``amount_cents``);
 SQLite's Numeric is not exact.  :attr:`Filing.amount` converts to and from ``Decimal``.
+
+``contact_person`` / ``contact_phone`` (项目联系人, 联系电话) are personal data: the phone
+is shown in full only to the roles :mod:`xietong.services.privacy` names, and neither is
+put into ``search_text``.
 """
 from decimal import Decimal
 
@@ -36,6 +40,8 @@ class Filing(Node):
     funding_source: Mapped[str] = mapped_column(String(20))
     build_mode: Mapped[str] = mapped_column(String(20))
     description: Mapped[str] = mapped_column(Text, default="")
+    contact_person: Mapped[str] = mapped_column(String(50), default="", server_default="")
+    contact_phone: Mapped[str] = mapped_column(String(20), default="", server_default="")
     network: Mapped[str] = mapped_column(String(20))
     connected_to_exchange: Mapped[bool] = mapped_column(Boolean, default=False)
     catalogued: Mapped[bool] = mapped_column(Boolean, default=False)

@@ -127,6 +127,17 @@ class ComplianceSchema(colander.MappingSchema):
     duplicates_existing = boolean(_("Duplicates an existing system"))
 
 
+#: 联系电话: a mainland mobile number (11 digits, 13x–19x) or a landline with its area code
+#: (0559-1234567; area codes have 3 or 4 digits, numbers 7 or 8); empty: not given
+PHONE_PATTERN = r"^(1[3-9][0-9]{9}|0[0-9]{2,3}-[0-9]{7,8})?$"
+
+
+def phone_node(**kw) -> colander.SchemaNode:
+    return text(_("Contact phone"), 20, min_length=0, missing="", validator=colander.Regex(
+        PHONE_PATTERN, msg=_("Enter a mobile number (13812345678) or a landline with its area code (0559-1234567)")),
+        description=_("A mobile number or a landline such as 0559-1234567"), **kw)
+
+
 def filing_schema(request=None, system_choices=(), csrf=True) -> colander.SchemaNode:
     schema = colander.SchemaNode(colander.Mapping(), name="filing")
     schema.add(text(_("Project name"), 300, name="title"))
@@ -140,6 +151,8 @@ def filing_schema(request=None, system_choices=(), csrf=True) -> colander.Schema
     schema.add(choice(_("Funding source"), FUNDING_SOURCES, name="funding_source"))
     schema.add(choice(_("Build mode"), BUILD_MODES, name="build_mode"))
     schema.add(long_text(_("Description"), name="description"))
+    schema.add(text(_("Contact person"), 50, min_length=0, missing="", name="contact_person"))
+    schema.add(phone_node(name="contact_phone"))
     schema.add(colander.SchemaNode(IdList(), name="systems", title=_("Related systems"), missing=[],
                                    widget=_system_widget, validator=_system_validator))
     schema.add(ComplianceSchema(name="compliance", title=_("Sharing compliance")))

@@ -47,7 +47,7 @@ TYPES = {t.name: t for t in (
                 ("function", "usage_scope"), schemas.system_schema),
     ContentType("filing", _("Project filing"), Filing, "filings",
                 ("title", "year", "project_type", "funding_kind", "amount", "funding_source", "build_mode",
-                 "description", "systems", "compliance"),
+                 "description", "contact_person", "contact_phone", "systems", "compliance"),
                 ("description",), schemas.filing_schema),
     ContentType("integration_plan", _("Integration plan"), IntegrationPlan, "plans",
                 ("title", "year", "description", "items"), ("description",), schemas.plan_schema),

@@ -31,7 +31,7 @@ from ..formatting import CHINA_TZ
 from ..i18n import _, translate
 from ..models import Filing, InformationSystem, Node, RectificationOrder, Unit
 from ..schemas.documents import FUNDING_KIND_TITLES, TITLES
-from ..services import ServiceError, content, listing
+from ..services import ServiceError, content, listing, privacy
 from ..services.workflow import Actor
 from .forms import run_form
 
@@ -120,8 +120,11 @@ class Field:
     value: object
 
 
-def document_fields(document) -> list[Field]:
-    """The type's fields in form order, typed for display (the title is the page's heading)."""
+def document_fields(document, viewer=None) -> list[Field]:
+    """The type's fields in form order, typed for display (the title is the page's heading).
+
+    Personal fields are masked unless ``viewer`` may read them (:mod:`xietong.services.privacy`).
+    """
     info = content.TYPES.get(document.type)
     if info is None:
         return []
@@ -160,7 +163,7 @@ def document_fields(document) -> list[Field]:
                       "sharing", "summary"):
             rows.append(Field(name, label, "longtext", getattr(document, name)))
         else:
-            rows.append(Field(name, label, "text", getattr(document, name)))
+            rows.append(Field(name, label, "text", privacy.shown(viewer, document, name, getattr(document, name))))
     if isinstance(document, Filing) and document.copied_from_id:
         rows.append(Field("copied_from", _("Started again from"), "node", document.copied_from))
     return rows

@@ -22,7 +22,7 @@ from ..formatting import format_date
 from ..i18n import _, translate
 from ..models import Filing, IntegrationPlan, Node, Unit, User
 from ..roles import ROLE_TITLES
-from ..services import content, history
+from ..services import content, history, privacy
 from ..services.attachments import attachments_of
 from ..workflow.guards import sharing_problems
 from . import documents
@@ -93,7 +93,7 @@ def _document_page(request, document, error=None):
         "timeline": timeline(request, document, entries, changes, people, units),
         "diagram": compiled.diagram(document.state) if compiled else "",
         "type_title": documents.type_title(document.type),
-        "fields": documents.document_fields(document),
+        "fields": documents.document_fields(document, request.identity.user),
         "sharing_problems": problems,
         "zombie_criteria": documents.zombie_criteria(document),
         "overdue": documents.is_overdue(document),
@@ -166,6 +166,8 @@ class _ChangeWriter:
     def value(self, field_name: str, raw: str) -> str:
         if raw == "":
             return "—"
+        if privacy.is_personal(self.document, field_name):
+            return privacy.shown(self.request.identity.user, self.document, field_name, raw)
         if field_name in documents.CHOICE_FIELDS or field_name == "action":
             return self.t(documents.choice_title(field_name, raw))
         if field_name in documents.DATE_FIELDS:
