@@ -83,10 +83,17 @@ def cmd_init_db(ctx: Context, args) -> int:
 
 def cmd_load_seed(ctx: Context, args) -> int:
     from .services.seed import load_units
+    from .services.tasks import load_tasks
 
+    _folder, workflows, errors = _workflows(ctx)
+    if errors:
+        raise UsageError("工作流定义有误，请先运行 xietong check-workflows / invalid workflows: run check-workflows")
     with ctx.session() as session:
         created, updated = load_units(session)
+        tasks_created, tasks_updated = load_tasks(session, workflows)
     print(f"单位: 新建 {created}, 更新 {updated} / units: {created} created, {updated} updated")
+    print(f"重点任务: 新建 {tasks_created}, 更新 {tasks_updated} / key tasks: {tasks_created} created, "
+          f"{tasks_updated} updated")
     return 0
 
 
@@ -240,7 +247,7 @@ def cmd_serve(ctx: Context, args) -> int:
 COMMANDS = {
     "serve": (cmd_serve, "migrate, load the seed and serve (the Quick start)"),
     "init-db": (cmd_init_db, "create or migrate the database to the newest revision"),
-    "load-seed": (cmd_load_seed, "load the seed's units (idempotent)"),
+    "load-seed": (cmd_load_seed, "load the seed's units and key tasks (idempotent)"),
     "demo": (cmd_demo, "create the demo accounts (development and trials only)"),
     "create-user": (cmd_create_user, "create a user"),
     "check-workflows": (cmd_check_workflows, "validate workflows/*.yaml (or DIR); report orphaned documents"),

@@ -10,6 +10,11 @@ from decimal import Decimal, ROUND_HALF_UP
 CHINA_TZ = timezone(timedelta(hours=8), "CST")
 
 
+def china_today() -> date:
+    """Today in China (deadlines such as "2018年1月底前" are China dates)."""
+    return datetime.now(CHINA_TZ).date()
+
+
 def format_date(value: date | datetime | None, locale: str = "zh_CN") -> str:
     if value is None:
         return ""

@@ -80,15 +80,28 @@ def migrate(url: str) -> None:
     upgrade(alembic_config(None, url=url))
 
 
+def project_workflows():
+    """The project's own ``workflows/*.yaml`` (those the seed's key tasks need)."""
+    from pathlib import Path
+
+    from .workflow.loader import load_directory
+
+    workflows, errors = load_directory(Path(__file__).resolve().parents[2] / "workflows")
+    assert not errors, errors
+    return workflows
+
+
 def populate(url: str, with_test_users: bool = True) -> None:
-    """Load the seed's units and (optionally) one user per test role, committed."""
+    """Load the seed's units and key tasks and (optionally) one user per test role, committed."""
     from .db import make_engine, write_engine
     from .services.seed import load_units
+    from .services.tasks import load_tasks
     from .services.users import create_user
 
     engine = make_engine(url)
     with Session(bind=write_engine(engine)) as session:
         load_units(session)
+        load_tasks(session, project_workflows())
         if with_test_users:
             for username, unit, unit_role, roles in TEST_USERS.values():
                 create_user(session, None, {"username": username, "display_name": username,

@@ -115,8 +115,9 @@ def _amount(node, value):
 
 
 def year_node(**kw) -> colander.SchemaNode:
-    return colander.SchemaNode(colander.Integer(), title=_("Year"), validator=colander.Range(2000, 2100),
-                               default=date.today().year, **kw)
+    kw.setdefault("title", _("Year"))
+    kw.setdefault("default", date.today().year)
+    return colander.SchemaNode(colander.Integer(), validator=colander.Range(2000, 2100), **kw)
 
 
 class ComplianceSchema(colander.MappingSchema):

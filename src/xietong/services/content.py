@@ -19,9 +19,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm.exc import StaleDataError
 
 from ..i18n import _
-from ..models import (FieldChange, Filing, InformationSystem, IntegrationPlan, LocalRole, Node, PlanItem,
-                      RectificationOrder, Unit, utcnow)
+from ..models import (AggregateReport, AnnualReport, FieldChange, Filing, InformationSystem, IntegrationPlan, KeyTask,
+                      LocalRole, Node, PlanItem, ProgressReport, RectificationOrder, Unit, utcnow)
 from ..schemas import documents as schemas
+from ..schemas import tasks as task_schemas
 from . import ServiceError
 from .workflow import Actor, create_document
 
@@ -52,6 +53,15 @@ TYPES = {t.name: t for t in (
     ContentType("rectification_order", _("Rectification order"), RectificationOrder, "orders",
                 ("title", "target_unit", "basis", "findings", "due_date", "doc_number"),
                 ("basis", "findings", "doc_number"), schemas.rectification_schema),
+    ContentType("key_task", _("Key task"), KeyTask, "tasks", ("title", "body"), ("body",),
+                task_schemas.task_schema),
+    ContentType("progress_report", _("Progress report"), ProgressReport, "progress",
+                ("title", "task", "percentage", "text"), ("text",), task_schemas.progress_schema),
+    ContentType("annual_report", _("Annual report"), AnnualReport, "annual-reports",
+                ("title", "year", "catalogue", "platform", "sharing"), ("catalogue", "platform", "sharing"),
+                task_schemas.annual_schema),
+    ContentType("aggregate_report", _("Aggregate report"), AggregateReport, "aggregate-reports",
+                ("title", "year", "summary"), ("summary",), task_schemas.aggregate_schema),
 )}
 
 COMPLIANCE = ("network", "connected_to_exchange", "catalogued", "duplicates_existing")
@@ -63,6 +73,10 @@ CREATORS = {
     "filing": frozenset({"staff", "head"}),
     "integration_plan": frozenset({"staff", "head"}),
     "rectification_order": frozenset({"reviewer", "leader"}),
+    "progress_report": frozenset({"staff", "head"}),  # and their unit leads or cooperates on the task
+    "annual_report": frozenset({"staff", "head"}),
+    "aggregate_report": frozenset({"reviewer"}),
+    # key tasks come from the seed (xietong load-seed), nobody creates one by hand
 }
 
 
@@ -108,11 +122,24 @@ def unit_choices(dbsession) -> list[tuple[int, str]]:
     return [(i, n) for i, n in dbsession.execute(select(Unit.id, Unit.short_name).order_by(Unit.sort_order))]
 
 
+def task_choices(dbsession, unit_id: int) -> list[tuple[int, str]]:
+    """The key tasks on which ``unit_id`` is a lead or cooperating unit (it may report on them)."""
+    reporting = select(LocalRole.node_id).where(LocalRole.unit_id == unit_id,
+                                                LocalRole.role.in_(("lead", "contributor")))
+    rows = dbsession.execute(select(KeyTask.id, KeyTask.number, KeyTask.title).where(
+        KeyTask.trashed_at.is_(None), KeyTask.id.in_(reporting)).order_by(KeyTask.sort_order))
+    return [(i, f"{n} {t}") for i, n, t in rows]
+
+
 def schema_for(dbsession, type_name: str, unit_id: int, request=None, csrf=True):
     """The colander schema of a type, bound to the choices of ``unit_id`` (the document's unit)."""
     info = content_type(type_name)
     if type_name == "rectification_order":
         return info.schema(request, unit_choices(dbsession), csrf=csrf)
+    if type_name == "progress_report":
+        return info.schema(request, task_choices(dbsession, unit_id), csrf=csrf)
+    if type_name in ("key_task", "annual_report", "aggregate_report"):
+        return info.schema(request, (), csrf=csrf)
     return info.schema(request, system_choices(dbsession, unit_id), csrf=csrf)
 
 
@@ -133,7 +160,7 @@ def field_values(document) -> dict:
             values[field] = [{"system": i.system_id, "action": i.action, "target_system": i.target_system_id,
                               "due_date": i.due_date, "done_date": i.done_date, "evidence": i.evidence}
                              for i in document.items]
-        elif field in ("integrated_into", "target_unit"):
+        elif field in ("integrated_into", "target_unit", "task"):
             values[field] = getattr(document, f"{field}_id")
         else:
             values[field] = getattr(document, field)
@@ -160,8 +187,15 @@ def _apply(dbsession, document, data: dict) -> None:
             document.integrated_into_id = value
         elif field == "target_unit":
             document.target_unit_id = value
+        elif field == "task":
+            if document.task_id is not None and document.task_id != value:
+                raise ServiceError(_("A progress report stays with its task"), field)
+            document.task_id = value
         else:
             setattr(document, field, value)
+    if isinstance(document, (AnnualReport, AggregateReport)) and document.year:
+        # the seed's 三(二): units report by 10 January, the leadership group by 20 January
+        document.due_date = date(document.year + 1, 1, 10 if isinstance(document, AnnualReport) else 20)
     info = TYPES[document.type]
     parts = [document.title or ""] + [str(getattr(document, f) or "") for f in info.text_fields]
     document.search_text = "\n".join(p for p in parts if p)
@@ -191,6 +225,28 @@ def _check_unique_plan(dbsession, unit_id: int, year: int, document=None) -> Non
                            "year")
 
 
+def _check_unique_report(dbsession, model, year: int, unit_id: int | None, document=None) -> None:
+    """One annual report per unit and year; one aggregate report per year."""
+    conditions = [model.year == year, model.trashed_at.is_(None), model.id != (document.id if document else -1)]
+    if unit_id is not None:
+        conditions.append(model.unit_id == unit_id)
+    if dbsession.scalar(select(model.id).where(*conditions)) is not None:
+        message = (_("Your unit already has an annual report for ${year}", mapping={"year": year})
+                   if unit_id is not None else _("There is already an aggregate report for ${year}",
+                                                  mapping={"year": year}))
+        raise ServiceError(message, "year")
+
+
+def _check_reporting_unit(dbsession, task_id: int, actor: Actor) -> KeyTask:
+    """A progress report is written by a lead or cooperating unit of its task."""
+    from ..security import roles_on
+
+    task = dbsession.get(KeyTask, task_id)
+    if task is None or not roles_on(actor.user, task) & {"lead", "contributor"}:
+        raise ServiceError(_("Your unit is neither a lead nor a cooperating unit of this task"), "task")
+    return task
+
+
 def _next_name(dbsession, info: ContentType, unit_id: int, year: int) -> str:
     count = dbsession.scalar(select(func.count(Node.id)).where(Node.type == info.name, Node.unit_id == unit_id,
                                                                Node.name.like(f"{year}-%")))
@@ -202,13 +258,24 @@ def create(dbsession, workflows, type_name: str, data: dict, actor: Actor, unit:
     info = content_type(type_name)
     unit = unit or actor.user.unit
     year = data.get("year") or (data.get("due_date") or date.today()).year
+    task = None
     if type_name == "integration_plan":
         _check_unique_plan(dbsession, unit.id, year)
+    elif type_name == "annual_report":
+        _check_unique_report(dbsession, AnnualReport, year, unit.id)
+    elif type_name == "aggregate_report":
+        _check_unique_report(dbsession, AggregateReport, year, None)
+    elif type_name == "progress_report":
+        task = _check_reporting_unit(dbsession, data.get("task"), actor)
     name = _next_name(dbsession, info, unit.id, year)
     document = info.model(name=name, path=f"/units/{unit.url_name}/{info.folder}/{name}/", title="",
                           unit_id=unit.id, owner=actor.user)
     _apply(dbsession, document, data)
     _grant_target_unit(document)
+    if task is not None:
+        # the task's lead units follow their partners' reports (the workflow's "lead" role)
+        document.parent_id = task.id
+        document.local_role_rows.extend(LocalRole(unit_id=u, role="lead") for u in task.units_holding("lead"))
     return create_document(dbsession, workflows, document, actor)
 
 
@@ -252,6 +319,10 @@ def edit(dbsession, document, data: dict, actor: Actor) -> list[FieldChange]:
     """Apply validated ``data``; returns the recorded field changes (none: nothing saved)."""
     if isinstance(document, IntegrationPlan) and "year" in data:
         _check_unique_plan(dbsession, document.unit_id, data["year"], document)
+    if isinstance(document, AnnualReport) and "year" in data:
+        _check_unique_report(dbsession, AnnualReport, data["year"], document.unit_id, document)
+    if isinstance(document, AggregateReport) and "year" in data:
+        _check_unique_report(dbsession, AggregateReport, data["year"], None, document)
     before = field_values(document)
     _apply(dbsession, document, data)
     changes = record_changes(dbsession, document, before, field_values(document), actor)
