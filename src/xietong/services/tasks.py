@@ -197,8 +197,8 @@ class TaskSummary:
 
 def latest_progress(dbsession, task_ids=None) -> dict[int, int]:
     """task id -> percentage of its newest submitted or acknowledged progress report."""
-    newest = (select(func.max(ProgressReport.id)).join(Node, Node.id == ProgressReport.id)
-              .where(Node.state.in_(REPORTED_STATES), Node.trashed_at.is_(None))
+    newest = (select(func.max(ProgressReport.id))
+              .where(ProgressReport.state.in_(REPORTED_STATES), ProgressReport.trashed_at.is_(None))
               .group_by(ProgressReport.task_id))
     query = select(ProgressReport.task_id, ProgressReport.percentage).where(ProgressReport.id.in_(newest))
     if task_ids is not None:
