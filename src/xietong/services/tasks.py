@@ -199,7 +199,7 @@ def latest_progress(dbsession, task_ids=None) -> dict[int, int]:
     """task id -> percentage of its newest submitted or acknowledged progress report."""
     newest = (select(func.max(ProgressReport.id))
               .where(ProgressReport.state.in_(REPORTED_STATES), ProgressReport.trashed_at.is_(None))
-              .group_by(ProgressReport.task_id))
+              .group_by(ProgressReport.task_id).correlate(None))
     query = select(ProgressReport.task_id, ProgressReport.percentage).where(ProgressReport.id.in_(newest))
     if task_ids is not None:
         query = query.where(ProgressReport.task_id.in_(list(task_ids)))
