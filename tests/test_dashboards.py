@@ -106,3 +106,97 @@ def test_unit_figures(dbsession, workflows, people, world):
 def test_dashboard_for_picks_by_role(people):
     assert [dashboards.dashboard_for(people[r]) for r in ("leader", "reviewer", "admin", "finance", "staff")] == \
         ["leadership", "leadership", "leadership", "finance", "unit"]
+
+
+# -- the pages -------------------------------------------------------------------------------------
+
+def chart_data(page, name: str) -> dict:
+    found = re.search(rf'<script type="application/json" id="chart-data-{name}">(.*?)</script>', page.text, re.S)
+    assert found, f"no chart data for {name}"
+    return json.loads(found.group(1))
+
+
+def cells(page, selector: str) -> list[list[str]]:
+    return [[c.text.strip() for c in row.select("th, td")] for row in page.html.select(selector)]
+
+
+@pytest.mark.parametrize("role, where", [("leader", "leadership"), ("reviewer", "leadership"),
+                                         ("finance", "finance"), ("staff", "unit")])
+def test_the_entry_sends_each_reader_to_their_dashboard(testapp, users, role, where):
+    login(testapp, users[role])
+    assert testapp.get("/dashboards", status=303).location.endswith(f"/dashboards/{where}")
+
+
+@pytest.mark.parametrize("path, allowed, refused", [
+    ("/dashboards/leadership", ("leader", "reviewer", "admin"), ("finance", "staff", "auditor")),
+    ("/dashboards/finance", ("finance", "leader"), ("staff", "head", "auditor")),
+])
+def test_who_may_open_which_dashboard(testapp, users, path, allowed, refused):
+    for role in allowed:
+        testapp.reset()
+        login(testapp, users[role])
+        testapp.get(path, status=200)
+    for role in refused:
+        testapp.reset()
+        login(testapp, users[role])
+        page = testapp.get(path, status=403)
+        assert "领导小组" in page.text or "财政" in page.text  # the reason names the roles needed
+    testapp.reset()
+    assert "/login" in testapp.get(path, status=302).location
+
+
+def test_the_leadership_page_shows_the_figures_and_titles_as_text(testapp, users, world):
+    login(testapp, users["leader"])
+    page = testapp.get("/dashboards/leadership")
+    assert HOSTILE not in page.text  # neither in the tables nor in the embedded chart data
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page.text
+    score = {row[0]: row[1:] for row in cells(page, "#scorecard tbody tr")}
+    assert score["测试甲局"] == ["2", "1", "1", "1 1项逾期", "0"]
+    assert score[HOSTILE] == ["1", "1", "0", "0", "0"]
+    tasks = {row[0]: row for row in cells(page, "#tasks tbody tr")}
+    late = tasks["T5-1"]
+    assert "逾期" in late[1] and late[2] == "测试甲局" and late[3] == "推进中" and late[4] == "40%"
+    assert late[5] == "2018年1月31日 完成接入"  # the next milestone is the first not done, overdue or not
+    assert tasks["T5-3"][3] == "未启动" and tasks["T5-3"][4] == "—"
+    overdue = chart_data(page, "overdue")
+    assert overdue["series"][0]["data"][overdue["categories"].index("测试甲局")] == 1
+    states = {item["name"]: item["value"] for item in chart_data(page, "states")["items"]}
+    assert {row[0]: int(row[1]) for row in cells(page, "#table-states tbody tr") if row[1] != "0"} == states
+    points = [p for p in chart_data(page, "timeline")["points"] if p["task"] == "T5-1"]
+    assert [(p["name"], p["label"], p["status"]) for p in points] == [
+        ("完成接入", "2018年1月31日", "overdue"), ("全面共享", "2099年12月31日", "pending")]
+    orders = cells(page, "#overdue-orders tbody tr")
+    assert ["黄信办〔2018〕31号", "测试甲局", "2018年5月31日", "已下发"] in orders
+    assert page.html.select_one("#missing-reports") is not None  # no annual report in the test database
+
+
+def test_the_finance_page(testapp, users, world):
+    login(testapp, users["finance"])
+    page = testapp.get("/dashboards/finance")
+    assert cells(page, "#table-money tbody tr") == [
+        ["市公安局", "2018", "0", "0.00", "1", "100.25", "1", "50.10"],
+        ["市公安局", "2019", "1", "10.00", "0", "0.00", "0", "0.00"],
+        ["测试甲局", "2018", "0", "0.00", "1", "200.00", "0", "0.00"],
+        ["测试甲局", "2019", "1", "33.33", "0", "0.00", "0", "0.00"]]
+    assert cells(page, "#money-total") == [["合计", "2", "43.33", "2", "300.25", "1", "50.10"]]
+    assert page.html.select_one("#summary-approved").text.strip() == "2项 · 300.25万元"
+    money = chart_data(page, "money")
+    assert money["categories"][0] == "市公安局 · 2018年" and money["series"][1]["data"][0] == 100.25
+    assert [row[0] for row in cells(page, "#awaiting tbody tr")] == ["公安数据中台", "甲局共享接口"]
+
+
+def test_the_unit_page_shows_only_the_units_own(testapp, users, world, dbsession):
+    login(testapp, users["staff"])
+    page = testapp.get("/dashboards/unit")
+    assert "市公安局" in page.html.select_one("h1").text
+    assert {row[0]: row[1:] for row in cells(page, "#table-filings tbody tr")} == {
+        "草稿": ["1", "7.77万元"], "已审核": ["1", "10.00万元"], "已批准": ["1", "100.25万元"],
+        "不予拨付": ["1", "50.10万元"]}
+    mine = [row for row in cells(page, "#unit-overdue-milestones tbody tr") if row[0] == "T5-1"]
+    assert mine == [["T5-1", "测试任务：接入共享平台", "完成接入", "2018年1月31日", "配合单位"]]
+    assert "甲局" not in page.text  # the other unit's filings and orders are not here
+    testapp.reset()
+    login(testapp, users["other_staff"])
+    other = testapp.get("/dashboards/unit")
+    assert cells(other, "#table-filings tbody tr") == [["暂无项目备案。"]] or \
+        "公安" not in other.html.select_one("#table-filings").text
