@@ -200,3 +200,12 @@ def test_the_unit_page_shows_only_the_units_own(testapp, users, world, dbsession
     other = testapp.get("/dashboards/unit")
     assert cells(other, "#table-filings tbody tr") == [["暂无项目备案。"]] or \
         "公安" not in other.html.select_one("#table-filings").text
+
+
+def test_the_pages_speak_english_on_request(testapp, users, world):
+    login(testapp, users["finance"])
+    testapp.get("/locale/en", status=303)
+    page = testapp.get("/dashboards/finance")
+    assert page.html.select_one("h1").text.strip() == "Finance dashboard"
+    assert page.html.select_one("#summary-approved").text.strip() == "2 filings · 300.25 (10k CNY)"
+    assert chart_data(page, "money")["series"][2]["name"] == "Funding blocked"

@@ -16,6 +16,7 @@
   "use strict";
 
   var ENTITIES = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" };
+  var CHINESE = (document.documentElement.lang || "zh").indexOf("zh") === 0;
   var STATUS_COLOURS = { done: "#198754", done_late: "#fd7e14", overdue: "#dc3545", pending: "#0d6efd" };
 
   function escapeHtml(value) {
@@ -26,7 +27,7 @@
 
   function number(value, decimals) {
     var n = Number(value) || 0;
-    return n.toLocaleString("zh-CN", { minimumFractionDigits: decimals || 0, maximumFractionDigits: decimals || 0 });
+    return n.toLocaleString(CHINESE ? "zh-CN" : "en", { minimumFractionDigits: decimals || 0, maximumFractionDigits: decimals || 0 });
   }
 
   function pieOption(spec) {
@@ -34,8 +35,8 @@
       tooltip: {
         trigger: "item",
         formatter: function (p) {
-          return escapeHtml(p.name) + "：" + escapeHtml(number(p.value)) + " " + escapeHtml(spec.unit) +
-            "（" + escapeHtml(p.percent) + "%）";
+          return escapeHtml(p.name) + (CHINESE ? "：" : ": ") + escapeHtml(number(p.value)) + " " +
+            escapeHtml(spec.unit) + (CHINESE ? "（" : " (") + escapeHtml(p.percent) + (CHINESE ? "%）" : "%)");
         }
       },
       legend: { bottom: 0, type: "scroll" },
@@ -56,7 +57,7 @@
         formatter: function (params) {
           var lines = [escapeHtml(params.length ? params[0].name : "")];
           params.forEach(function (p) {
-            lines.push(p.marker + escapeHtml(p.seriesName) + "：" + escapeHtml(number(p.value, spec.decimals)) +
+            lines.push(p.marker + escapeHtml(p.seriesName) + (CHINESE ? "：" : ": ") + escapeHtml(number(p.value, spec.decimals)) +
               " " + escapeHtml(spec.unit));
           });
           return lines.join("<br>");
@@ -107,7 +108,10 @@
     var spec = JSON.parse(source.textContent);
     var build = BUILDERS[spec.type];
     if (!build) { return; }
-    var chart = echarts.init(element, null, { renderer: "svg", locale: "ZH" });
+    if (spec.horizontal && spec.categories.length > 10) {
+      element.style.height = (spec.categories.length * 22 + 60) + "px";  // a readable row per unit
+    }
+    var chart = echarts.init(element, null, { renderer: "svg", locale: CHINESE ? "ZH" : "EN" });
     chart.on("finished", function () { element.setAttribute("data-chart-drawn", "true"); });
     chart.setOption(Object.assign({ aria: { enabled: false }, animation: false }, build(spec)));
     window.addEventListener("resize", function () { chart.resize(); });
