@@ -209,3 +209,14 @@ def test_the_pages_speak_english_on_request(testapp, users, world):
     assert page.html.select_one("h1").text.strip() == "Finance dashboard"
     assert page.html.select_one("#summary-approved").text.strip() == "2 filings · 300.25 (10k CNY)"
     assert chart_data(page, "money")["series"][2]["name"] == "Funding blocked"
+
+
+def test_the_unit_worklist_is_the_worklist(dbsession, workflows, people, world):
+    from xietong.services import listing
+
+    for role in ("staff", "reviewer", "finance"):
+        mine = dashboards.worklist_items(dbsession, workflows, people[role], 50)
+        full = listing.worklist(dbsession, workflows, people[role], limit=50)
+        assert [w.id for w in mine.items] == [d.id for d in full.items] and mine.total == full.total
+    finance = dashboards.worklist_items(dbsession, workflows, people["finance"], 50).items
+    assert {w.title for w in finance if w.type == "filing"} == {"公安数据中台", "甲局共享接口"}  # the two reviewed

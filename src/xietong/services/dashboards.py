@@ -33,7 +33,7 @@ from sqlalchemy.orm import aliased
 from ..formatting import china_today  # noqa: F401 (the dashboards' default "today")
 from ..models import Filing, KeyTask, LocalRole, Milestone, Node, RectificationOrder, Unit
 from ..resources import SITE_PERMISSIONS
-from ..security import permitted_clause
+from ..security import actionable_clause, permitted_clause
 from . import listing
 from .tasks import overdue_milestone_clause
 
@@ -281,6 +281,25 @@ def scorecard(dbsession, workflows, user, today: date) -> list[ScoreRow]:
 
 # -- a unit ----------------------------------------------------------------------------------------
 
+@dataclass(frozen=True)
+class WorkItem:
+    id: int
+    title: str
+    type: str
+    due_at: object  # aware datetime or None
+
+
+def worklist_items(dbsession, workflows, user, limit: int) -> listing.Page:
+    """The worklist's newest ``limit`` documents and its total: the same conditions as
+    :func:`xietong.services.listing.worklist`, but only the columns a dashboard shows, so
+    no query joins every content type's table."""
+    conditions = [Node.workflow_id.is_not(None), *visible(user, workflows), actionable_clause(user, workflows)]
+    total = dbsession.scalar(select(func.count(Node.id)).where(*conditions))
+    rows = dbsession.execute(select(Node.id, Node.title, Node.type, Node.due_at).where(*conditions)
+                             .order_by(Node.modified_at.desc(), Node.id.desc()).limit(limit))
+    return listing.Page([WorkItem(*row) for row in rows], total, limit, 0)
+
+
 @dataclass
 class UnitFigures:
     unit: Unit
@@ -296,7 +315,7 @@ def unit_figures(dbsession, workflows, user, today: date, worklist_limit: int = 
     unit_id = user.unit_id
     return UnitFigures(
         unit=user.unit,
-        worklist=listing.worklist(dbsession, workflows, user, limit=worklist_limit),
+        worklist=worklist_items(dbsession, workflows, user, worklist_limit),
         overdue_milestones=overdue_milestones(dbsession, workflows, user, today, unit_id=unit_id),
         open_orders=open_orders(dbsession, workflows, user, today, unit_id=unit_id),
         filings=filings_by_state(dbsession, workflows, user, unit_id=unit_id),
