@@ -131,7 +131,7 @@ import pytest
 import webtest
 from sqlalchemy import and_, or_, select
 
-from xietong.models import LocalRole, Node, Unit, UserRole
+from xietong.models import KeyTask, LocalRole, Node, Unit, UserRole
 from xietong.services import content
 from xietong.services.attachments import add_attachment, attachments_of
 from xietong.services.workflow import Actor
@@ -154,7 +154,14 @@ CREATORS = {
     "filing": ("staff", "head"),
     "integration_plan": ("staff", "head"),
     "rectification_order": ("reviewer", "leader"),
+    "key_task": ("reviewer", "leader"),
+    "progress_report": ("staff", "head"),
+    "annual_report": ("staff", "head"),
+    "aggregate_report": ("reviewer", "leader"),
 }
+#: the key task progress reports are written on: 市公安局 cooperates on it, and its lead unit
+#: (市政务服务中心, granted ``lead`` on every report) is no test user's unit
+REPORTED_TASK = "10"
 #: every case document's title starts so (then a word of its own); nothing else in the database does
 TITLE_PREFIX = "权限矩阵核查"
 
@@ -301,7 +308,33 @@ def document_data(dbsession, workflows, type_name: str, creator, title: str, yea
     if type_name == "rectification_order":
         return {"title": title, "target_unit": unit(dbsession, TARGET_UNIT).id, "basis": "实施方案第二部分",
                 "findings": "两个系统长期闲置", "due_date": date(year, 3, 31), "doc_number": f"黄信办〔{year}〕3号"}
+    if type_name == "key_task":  # made by make_key_task: tasks come from the seed, not from a form
+        return {"title": title, "body": "任务全文"}
+    if type_name == "progress_report":
+        task = dbsession.execute(select(KeyTask).where(KeyTask.number == REPORTED_TASK)).scalar_one()
+        return {"title": title, "task": task.id, "percentage": 40, "text": "已完成培训"}
+    if type_name == "annual_report":
+        return {"title": title, "year": year, "catalogue": "已编制", "platform": "已接入", "sharing": "已共享"}
+    if type_name == "aggregate_report":
+        return {"title": title, "year": year, "summary": "汇总情况"}
     raise LookupError(f"no document recipe for type {type_name!r}")
+
+
+def make_key_task(dbsession, workflows, data: dict, creator, in_unit: Unit) -> KeyTask:
+    """A key task like the seed's (``xietong load-seed`` makes them the same way), owned by ``creator``,
+    with a milestone and a pending delay request on it (so that the guard of ``request_delay`` passes:
+    the task page's form files the request before it fires the transition)."""
+    from xietong.models import DelayRequest, Milestone
+    from xietong.services.workflow import create_document
+
+    name = "pm-" + uuid.uuid4().hex[:8]
+    task = KeyTask(name=name, path=f"/tasks/{name}/", number=name, section="key", sort_order=99,
+                   unit_id=in_unit.id, owner=creator, search_text=data["title"], **data)
+    task.milestones.append(Milestone(title="节点", due_date=date(2018, 1, 31), original_due_date=date(2018, 1, 31)))
+    create_document(dbsession, workflows, task, Actor.of(creator))
+    dbsession.add(DelayRequest(task_id=task.id, milestone_id=task.milestones[0].id,
+                               requested_due_date=date(2018, 3, 31), reason="待协调"))
+    return task
 
 
 class Client:
@@ -372,8 +405,11 @@ class Matrix:
         word = "pm" + uuid.uuid4().hex[:10]
         self.made += 1
         data = document_data(self.db, self.workflows, type_name, creator, TITLE_PREFIX + word, 2010 + self.made)
-        document = content.create(self.db, self.workflows, type_name, data, Actor.of(creator),
-                                  unit=unit(self.db, DOCUMENT_UNIT))
+        if type_name == "key_task":
+            document = make_key_task(self.db, self.workflows, data, creator, unit(self.db, DOCUMENT_UNIT))
+        else:
+            document = content.create(self.db, self.workflows, type_name, data, Actor.of(creator),
+                                      unit=unit(self.db, DOCUMENT_UNIT))
         assert document.workflow_id == workflow_id
         if variant in ("lead", "contributor"):
             self.db.add(LocalRole(node_id=document.id, unit_id=unit(self.db, OTHER_UNIT).id, role=variant))

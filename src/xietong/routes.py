@@ -65,4 +65,5 @@ def includeme(config):
     config.add_route("api_transition", "/api/documents/{id}/@workflow/{transition}")
     config.add_route("api_worklist", "/api/worklist")
     config.add_route("api_search", "/api/search")
+    config.add_route("api_tasks", "/api/tasks")
     config.add_route("api_notfound", "/api/*rest")

@@ -341,6 +341,8 @@ OPERATIONS = {
                                        query=_worklist_parameters),
     ("api_search", "GET"): Operation("Search titles and texts (every word, as a substring)", "SearchPage",
                                      query=_search_parameters),
+    ("api_tasks", "GET"): Operation("The key tasks with their units, milestones, state, overdue flag and progress",
+                                    "TaskList"),
 }
 
 ERROR_RESPONSES = {
@@ -450,6 +452,17 @@ def components(workflows, tr=str) -> dict:
             "id": {"type": "string", "enum": type_names}, "title": text, "workflow": {"type": ["string", "null"]},
             "addable": {"type": "boolean"}})}, "total": {"type": "integer"}}),
         "State": _object({"id": {"type": "string", "enum": states}, "title": text}),
+        "TaskList": _object({"items": {"type": "array", "items": _object({
+            "id": {"type": "integer"}, "number": text, "title": text, "section": {"type": "string",
+                                                                                  "enum": ["key", "safeguard"]},
+            "lead_units": {"type": "array", "items": text}, "cooperating_units": {"type": "array", "items": text},
+            "milestones": {"type": "array", "items": _object({
+                "title": text, "due_date": {"type": "string", "format": "date"},
+                "original_due_date": {"type": "string", "format": "date"},
+                "done_date": {"type": ["string", "null"], "format": "date"}, "overdue": {"type": "boolean"}})},
+            "state": text, "overdue": {"type": "boolean"},
+            "progress": {"type": ["integer", "null"], "minimum": 0, "maximum": 100}})},
+            "total": {"type": "integer"}}),
         "Summary": _object(_summary_properties(type_names)),
         "DocumentPage": _page(_ref("Summary")),
         "WorklistPage": _page({"allOf": [_ref("Summary"), _object({

@@ -32,8 +32,12 @@ def _task_widget(node, kw):
 
 @colander.deferred
 def _task_validator(node, kw):
-    return colander.OneOf([i for i, _t in kw["task_choices"]],
-                          msg=_("Your unit is neither a lead nor a cooperating unit of this task"))
+    allowed = {i for i, _t in kw["task_choices"]}
+
+    def validate(node, value):
+        if value not in allowed:
+            raise colander.Invalid(node, _("Your unit is neither a lead nor a cooperating unit of this task"))
+    return validate
 
 
 def progress_schema(request=None, task_choices=(), csrf=True) -> colander.SchemaNode:
