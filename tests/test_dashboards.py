@@ -220,3 +220,22 @@ def test_the_unit_worklist_is_the_worklist(dbsession, workflows, people, world):
         assert [w.id for w in mine.items] == [d.id for d in full.items] and mine.total == full.total
     finance = dashboards.worklist_items(dbsession, workflows, people["finance"], 50).items
     assert {w.title for w in finance if w.type == "filing"} == {"公安数据中台", "甲局共享接口"}  # the two reviewed
+
+
+def test_missing_annual_reports_after_their_due_date(dbsession, workflows, people, world):
+    from xietong.models import AnnualReport
+    from xietong.services.workflow import Actor, create_document, fire
+
+    assert [dashboards.last_reporting_year(d) for d in (date(2026, 1, 10), date(2026, 1, 11))] == [2024, 2025]
+    report = AnnualReport(name="t5-annual", path="/t5-annual/", title="2025年度报告", year=2025, catalogue="目录",
+                          platform="平台", sharing="共享", due_date=date(2026, 1, 10), unit_id=world.jia.id,
+                          owner=world.jia_staff)
+    create_document(dbsession, workflows, report, Actor.of(world.jia_staff))
+    figures = dashboards.leadership_figures(dbsession, workflows, people["leader"], TODAY)
+    missing = {u.id for u in figures.missing_reports}
+    assert figures.report_year == 2025 and {world.jia.id, world.hostile.id} <= missing  # a draft does not count
+    fire(dbsession, workflows, report.id, "submit", Actor.of(world.jia_staff))
+    missing = {u.id for u in dashboards.leadership_figures(dbsession, workflows, people["leader"], TODAY).missing_reports}
+    assert world.hostile.id in missing and world.jia.id not in missing
+    before_due = dashboards.leadership_figures(dbsession, workflows, people["leader"], date(2026, 1, 10))
+    assert before_due.report_year == 2024  # the report on 2025 is not late yet

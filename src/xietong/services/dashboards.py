@@ -35,7 +35,8 @@ from ..models import Filing, KeyTask, LocalRole, Milestone, Node, RectificationO
 from ..resources import SITE_PERMISSIONS
 from ..security import actionable_clause, permitted_clause
 from . import listing
-from .tasks import overdue_milestone_clause
+from .reports import annual_due_date, missing_annual_reports
+from .tasks import overdue_milestone_clause, task_summaries
 
 #: Who sees which dashboard (global roles; the site permissions are the one list); everyone
 #: logged in has their unit's.
@@ -324,38 +325,9 @@ def unit_figures(dbsession, workflows, user, today: date, worklist_limit: int = 
 
 # -- annual reports --------------------------------------------------------------------------------
 
-#: The kinds of unit that owe the leadership group an annual report (the seed's section 三(二):
-#: every district/county government and city department; the management committees likewise).
-REPORTING_KINDS = ("department", "district", "county", "committee")
-REPORTED_STATES = ("submitted", "accepted")
-
-
-def annual_report_due(year: int) -> date:
-    """The report on ``year`` is due on 10 January of the following year (每年1月10日前)."""
-    return date(year + 1, 1, 10)
-
-
 def last_reporting_year(today: date) -> int:
     """The newest year whose report is already due (the year before last until 10 January)."""
-    return today.year - 1 if today > annual_report_due(today.year - 1) else today.year - 2
-
-
-def interim_missing_annual_reports(dbsession, year: int, today: date) -> list[Unit]:
-    """Units that owe a report on ``year`` and have none submitted, once its due date has passed.
-
-    Interim: ``services.reports.missing_annual_reports`` (the key-task work on main) is to
-    replace it; same signature.  Not permission-filtered on purpose: whether a unit has
-    reported is the leadership group's business, not a document's content.
-    """
-    from ..models import AnnualReport
-
-    if today <= annual_report_due(year):
-        return []
-    reported = (select(AnnualReport.id).where(AnnualReport.unit_id == Unit.id, AnnualReport.year == year,
-                                              AnnualReport.state.in_(REPORTED_STATES),
-                                              AnnualReport.trashed_at.is_(None)).exists())
-    return list(dbsession.scalars(select(Unit).where(Unit.active.is_(True), Unit.kind.in_(REPORTING_KINDS),
-                                                     ~reported).order_by(Unit.sort_order, Unit.id)))
+    return today.year - 1 if today > annual_due_date(today.year - 1) else today.year - 2
 
 
 # -- the leadership group's page -------------------------------------------------------------------
@@ -379,8 +351,6 @@ class LeadershipFigures:
 
 
 def leadership_figures(dbsession, workflows, user, today: date) -> LeadershipFigures:
-    from .tasks import task_summaries
-
     shown = set(dbsession.scalars(select(KeyTask.id).where(*visible(user, workflows))))
     year = last_reporting_year(today)
     return LeadershipFigures(
@@ -389,5 +359,5 @@ def leadership_figures(dbsession, workflows, user, today: date) -> LeadershipFig
         scorecard=scorecard(dbsession, workflows, user, today),
         overdue_orders=open_orders(dbsession, workflows, user, today, overdue_only=True),
         report_year=year,
-        missing_reports=interim_missing_annual_reports(dbsession, year, today),
+        missing_reports=missing_annual_reports(dbsession, year, today),
     )

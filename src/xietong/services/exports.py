@@ -33,6 +33,7 @@ from ..formatting import format_date
 from ..i18n import _
 from ..models import Filing, HistoryEntry, ProgressReport, Unit, User
 from . import dashboards
+from .reports import annual_due_date, missing_annual_reports
 from .tasks import REPORTED_STATES, task_summaries
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -162,8 +163,8 @@ def overdue_items(dbsession, workflows, user, today: date, translate: Callable, 
         items.append((order.due_date, translate(_("Rectification order")), order.title, order.doc_number,
                       order.unit, _state_title(workflows, locale, "rectification", order.state)))
     year = dashboards.last_reporting_year(today)
-    due = dashboards.annual_report_due(year)
-    for unit in dashboards.interim_missing_annual_reports(dbsession, year, today):
+    due = annual_due_date(year)
+    for unit in missing_annual_reports(dbsession, year, today):
         items.append((due, translate(_("Annual report")),
                       translate(_("Annual report on ${year}", mapping={"year": year})), "", unit.short_name,
                       translate(_("Not submitted"))))

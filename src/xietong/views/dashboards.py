@@ -13,6 +13,7 @@ from pyramid.view import view_config
 from ..formatting import china_today, format_date
 from ..i18n import _, translate
 from ..services import dashboards
+from ..services.reports import annual_due_date
 from .documents import localized_title, workflows_of
 
 MILESTONE_STATUS = {
@@ -76,7 +77,7 @@ def leadership(request):
                  state_title=lambda s: titles.get(s, s), late_units=late_units, charts=charts,
                  milestone_status=milestone_status, status_titles=MILESTONE_STATUS,
                  order_states=state_titles(request, "rectification"),
-                 report_due=dashboards.annual_report_due(figures.report_year))
+                 report_due=annual_due_date(figures.report_year))
 
 
 @view_config(route_name="dashboard_finance", renderer="dashboard_finance.jinja2", request_method="GET",
