@@ -22,6 +22,14 @@ definitions):
   is *overdue* when open and past its due date;
 * the finance bureau's *awaiting decision* are filings in ``reviewed``; its decisions
   are ``approved`` and ``funding_blocked``.
+
+Two figures are not this module's own statements: the leadership group's task list is
+:func:`xietong.services.tasks.task_summaries` (four statements for all tasks), kept to the
+tasks the reader may view; the units whose annual report is missing come from
+:func:`xietong.services.reports.missing_annual_reports` and are not permission-filtered
+(whether a unit has reported is the leadership group's business, not a document's).
+Every function takes ``today`` (a China date): the pages pass
+:func:`xietong.formatting.china_today`, tests a fixed day.
 """
 from dataclasses import dataclass, field
 from datetime import date
@@ -30,7 +38,6 @@ from decimal import Decimal
 from sqlalchemy import case, distinct, func, select
 from sqlalchemy.orm import aliased
 
-from ..formatting import china_today  # noqa: F401 (the dashboards' default "today")
 from ..models import Filing, KeyTask, LocalRole, Milestone, Node, RectificationOrder, Unit
 from ..resources import SITE_PERMISSIONS
 from ..security import actionable_clause, permitted_clause
