@@ -49,7 +49,7 @@ def test_the_task_ledger(testapp, users, world):
     sheet = fetch(testapp, "/exports/tasks.xlsx")
     assert sheet.title == "重点任务台账"
     rows = values(sheet)
-    assert rows[0] == ["序号", "任务", "牵头单位", "配合单位", "时间节点", "状态", "是否逾期", "进度（%）", "最新进展"]
+    assert rows[0] == ["序号", "任务", "牵头单位", "配合单位", "时间节点", "状态", "是否逾期", "完成进度（%）", "最新进展"]
     assert_clerk_layout(sheet, {"A": 8, "B": 40, "E": 60, "I": 50})
     by_number = {row[0]: row for row in rows[1:]}
     assert by_number["T5-1"] == ["T5-1", "测试任务：接入共享平台", "测试甲局", "市公安局",
@@ -73,7 +73,7 @@ def test_the_overdue_items(testapp, users, world):
     assert ["责令整改通知", "关于测试甲局的整改通知", "黄信办〔2018〕31号", "测试甲局", "2018年5月31日",
             (today - date(2018, 5, 31)).days, "已下发"] in rows
     assert not [row for row in rows if row[1] in ("完成清理", "按期完成", "全面共享")]  # not overdue
-    reports = [row for row in rows if row[0] == "年度报告"]
+    reports = [row for row in rows if row[0] == "年度共享情况报告"]
     assert reports and all(row[-1] == "未报送" for row in reports)
 
 

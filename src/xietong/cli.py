@@ -205,6 +205,7 @@ def cmd_sweep(ctx: Context, args) -> int:
     from datetime import datetime, timezone
 
     from .services.deadlines import sweep
+    from .services.reminders import DEFAULT_DAYS
 
     _folder, workflows, errors = _workflows(ctx)
     if errors:
@@ -216,10 +217,18 @@ def cmd_sweep(ctx: Context, args) -> int:
         except ValueError:
             raise UsageError(f"--now 应为 ISO 时间，如 2018-02-01T09:00:00+08:00 / not an ISO time: {args.now}") from None
         now = now if now.tzinfo else now.replace(tzinfo=timezone.utc)
+    try:
+        days = int(ctx.settings.get("xietong.reminder_days", DEFAULT_DAYS))
+    except ValueError:
+        raise UsageError("xietong.reminder_days 应为整数 / xietong.reminder_days must be a whole number") from None
     with ctx.session() as session:
-        report = sweep(session, workflows, now)
+        report = sweep(session, workflows, now, reminder_days=days)
+    reminded = report.reminders
     print(f"逾期 {len(report.overdue)}，自动流转 {len(report.fired)}，被拒 {len(report.refused)} / "
           f"overdue {len(report.overdue)}, fired {len(report.fired)}, refused {len(report.refused)}")
+    print(f"节点提醒：即将到期 {len(reminded.due_soon)}，已逾期 {len(reminded.overdue)}，通知 {reminded.notified} / "
+          f"milestones: {len(reminded.due_soon)} due soon, {len(reminded.overdue)} overdue, "
+          f"{reminded.notified} notifications")
     for document_id, transition, reason in report.refused:
         print(f"  document {document_id}: {transition} refused: {reason}")
     return 0

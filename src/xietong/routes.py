@@ -43,6 +43,10 @@ def includeme(config):
     config.add_route("document_sharing", "/documents/{id}/sharing", factory=DOCUMENT)
     config.add_route("document_attachments", "/documents/{id}/attachments", factory=DOCUMENT)
     config.add_route("document_transition", "/documents/{id}/transitions/{transition}", factory=DOCUMENT)
+    config.add_route("task_delay", "/documents/{id}/delay", factory=DOCUMENT)
+    config.add_route("task_milestone_done", "/documents/{id}/milestones/{milestone}/done", factory=DOCUMENT)
+    config.add_route("task_escalate", "/documents/{id}/escalate", factory=DOCUMENT)
+    config.add_route("tasks", "/tasks")
     config.add_route("attachment", "/attachments/{id}")
 
     # dashboards and the Excel exports (views/dashboards.py, views/exports.py)

@@ -24,6 +24,7 @@ from ..models import (AggregateReport, AnnualReport, FieldChange, Filing, Inform
 from ..schemas import documents as schemas
 from ..schemas import tasks as task_schemas
 from . import ServiceError
+from .reports import REPORTING_KINDS
 from .workflow import Actor, create_document
 
 
@@ -95,6 +96,9 @@ def may_create(user, type_name: str) -> Decision:
 
     needed = CREATORS.get(type_name, frozenset())
     held = {user.unit_role, *user.roles} if user is not None else set()
+    if type_name == "annual_report" and user is not None and user.unit.kind not in REPORTING_KINDS:
+        return Decision(False, _("Only the city departments and the district and county governments report "
+                                 "on their year"))
     if needed & held:
         return Decision(True)
     info = TYPES.get(type_name)

@@ -11,6 +11,9 @@ has passed and, for each, once per (document, state, due_at):
 
 Each document is handled in its own savepoint: one refusal (a guard) does not undo the
 others; it is reported and the event is still recorded, so it is not retried forever.
+
+Then the key tasks' milestones are reminded (:mod:`xietong.services.reminders`): due
+within ``reminder_days`` or overdue, once each, to the units concerned.
 """
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -18,7 +21,9 @@ import logging
 
 from sqlalchemy import and_, exists, select
 
+from ..formatting import CHINA_TZ
 from ..models import DeadlineEvent, Node, utcnow
+from .reminders import DEFAULT_DAYS, ReminderReport, remind
 from .workflow import SYSTEM, TransitionError, fire
 
 log = logging.getLogger(__name__)
@@ -29,6 +34,7 @@ class SweepReport:
     overdue: list[int] = field(default_factory=list)  # documents newly recorded as overdue
     fired: list[tuple[int, str]] = field(default_factory=list)  # (document, transition)
     refused: list[tuple[int, str, str]] = field(default_factory=list)  # (document, transition, reason)
+    reminders: ReminderReport = field(default_factory=ReminderReport)
 
 
 def overdue_documents(dbsession, now: datetime):
@@ -41,7 +47,7 @@ def overdue_documents(dbsession, now: datetime):
         .order_by(Node.due_at, Node.id))
 
 
-def sweep(dbsession, workflows, now: datetime | None = None) -> SweepReport:
+def sweep(dbsession, workflows, now: datetime | None = None, reminder_days: int = DEFAULT_DAYS) -> SweepReport:
     now = now or utcnow()
     report = SweepReport()
     for document in list(overdue_documents(dbsession, now)):
@@ -64,4 +70,5 @@ def sweep(dbsession, workflows, now: datetime | None = None) -> SweepReport:
                 report.refused.append((document.id, state.deadline.fire, str(exc.reason)))
                 log.warning("sweep: %s on document %s refused: %s", state.deadline.fire, document.id, exc.reason)
     dbsession.flush()
+    report.reminders = remind(dbsession, now.astimezone(CHINA_TZ).date(), reminder_days)
     return report

@@ -91,7 +91,7 @@ def mail_info(settings: dict) -> dict:
 
 
 @lru_cache(maxsize=1)
-def _localizer():
+def default_localizer():
     return make_localizer(DEFAULT_LOCALE, [LOCALE_DIR])
 
 
@@ -142,14 +142,14 @@ def who_can_act(dbsession, workflows, document, exclude: User | None = None) -> 
 
 def message_for(document, transitions) -> str:
     """ "《title》待您处理：审核通过/退回修改" in the default locale."""
-    return translate(_localizer(), _("“${title}” awaits your action: ${actions}",
+    return translate(default_localizer(), _("“${title}” awaits your action: ${actions}",
                                      mapping={"title": document.title,
                                               "actions": "/".join(t.title for t in transitions)}))
 
 
 def _mail(info: dict, user: User, document, message: str) -> tuple[str, str, str]:
     link = f"{info.get('mail_base_url', '')}/documents/{document.id}"
-    localizer = _localizer()
+    localizer = default_localizer()
     body = "\n\n".join([
         translate(localizer, _("Hello ${name},", mapping={"name": user.display_name})),
         message,
@@ -174,21 +174,23 @@ def _sender(mailer, sender: str, mails: list[tuple[str, str, str]]):
     return send
 
 
-def after_transition(dbsession, workflows, document, actor) -> list[Notification]:
-    """Notify those who can act on ``document`` now (inside the transaction); mail after commit."""
-    exclude = actor.user if actor is not None else None
-    notices, mails = [], []
+def notify(dbsession, document, messages: list[tuple[User, str]]) -> list[Notification]:
+    """In-app notices about ``document`` now (inside the transaction); the same by e-mail after commit."""
     info = dbsession.info
     mailer = info.get("mailer")
-    for user, transitions in who_can_act(dbsession, workflows, document, exclude=exclude):
-        message = message_for(document, transitions)
-        notices.append(Notification(user_id=user.id, node_id=document.id, message=message))
-        if mailer is not None:
-            mails.append(_mail(info, user, document, message))
+    notices = [Notification(user_id=user.id, node_id=document.id, message=message) for user, message in messages]
     dbsession.add_all(notices)
-    if mails:
+    if mailer is not None and messages:
+        mails = [_mail(info, user, document, message) for user, message in messages]
         aftercommit.defer(dbsession, _sender(mailer, info.get("mail_sender") or "xietong@localhost", mails))
     return notices
+
+
+def after_transition(dbsession, workflows, document, actor) -> list[Notification]:
+    """Notify those who can act on ``document`` now; mail after commit."""
+    exclude = actor.user if actor is not None else None
+    return notify(dbsession, document, [(user, message_for(document, transitions)) for user, transitions
+                                        in who_can_act(dbsession, workflows, document, exclude=exclude)])
 
 
 # -- the user's list ------------------------------------------------------------------------------

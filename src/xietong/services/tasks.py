@@ -29,6 +29,7 @@ from importlib import resources
 import re
 
 from sqlalchemy import and_, func, select
+from sqlalchemy.orm import aliased
 import yaml
 
 from ..formatting import china_today
@@ -197,9 +198,10 @@ class TaskSummary:
 
 def latest_progress(dbsession, task_ids=None) -> dict[int, int]:
     """task id -> percentage of its newest submitted or acknowledged progress report."""
-    newest = (select(func.max(ProgressReport.id))
-              .where(ProgressReport.state.in_(REPORTED_STATES), ProgressReport.trashed_at.is_(None))
-              .group_by(ProgressReport.task_id).correlate(None))
+    reported = aliased(ProgressReport)
+    newest = (select(func.max(reported.id))
+              .where(reported.state.in_(REPORTED_STATES), reported.trashed_at.is_(None))
+              .group_by(reported.task_id))
     query = select(ProgressReport.task_id, ProgressReport.percentage).where(ProgressReport.id.in_(newest))
     if task_ids is not None:
         query = query.where(ProgressReport.task_id.in_(list(task_ids)))

@@ -144,6 +144,10 @@ def document_fields(document) -> list[Field]:
             rows.append(Field(name, label, "node", document.integrated_into))
         elif name == "target_unit":
             rows.append(Field(name, label, "unit", document.target_unit))
+        elif name == "task":
+            rows.append(Field(name, label, "node", document.task))
+        elif name == "percentage":
+            rows.append(Field(name, label, "text", f"{document.percentage}%"))
         elif name == "due_date" and isinstance(document, RectificationOrder):
             rows.append(Field(name, label, "overdue_date", document.due_date))
         elif name in CHOICE_FIELDS:
@@ -152,7 +156,8 @@ def document_fields(document) -> list[Field]:
             rows.append(Field(name, label, "date", getattr(document, name)))
         elif isinstance(getattr(document, name), bool):
             rows.append(Field(name, label, "bool", getattr(document, name)))
-        elif name in ("description", "function", "basis", "findings"):
+        elif name in ("description", "function", "basis", "findings", "body", "text", "catalogue", "platform",
+                      "sharing", "summary"):
             rows.append(Field(name, label, "longtext", getattr(document, name)))
         else:
             rows.append(Field(name, label, "text", getattr(document, name)))
@@ -301,7 +306,11 @@ def add_document(request):
     def save(data):
         return content.create(request.dbsession, workflows_of(request), type_name, data, Actor.of(user))
 
-    page = run_form(request, schema, save, button_title=_("Create"))
+    preset = colander.null
+    if type_name == "progress_report":  # "write a progress report" on a task page names the task
+        task_id = int_param(request, "task", 1, 2**31 - 1)
+        preset = {"task": task_id} if task_id else colander.null
+    page = run_form(request, schema, save, appstruct=preset, button_title=_("Create"))
     if page.ok:
         _flash(request, _("Created: ${title}", mapping={"title": page.result.title}))
         return HTTPSeeOther(request.route_path("document", id=page.result.id))

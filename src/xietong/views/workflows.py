@@ -105,7 +105,15 @@ def _document_page(request, document, error=None):
         "may_manage": bool(request.has_permission("manage", document)),
         "may_copy": documents.may_copy(request, document),
         "title_of": lambda thing: documents.localized_title(request, thing),
+        "task": _task_part(request, document),
     }
+
+
+def _task_part(request, document):
+    from ..models import KeyTask
+    from .tasks import task_context
+
+    return task_context(request, document) if isinstance(document, KeyTask) else None
 
 
 # -- the timeline: transitions and field changes in one list ------------------------------------------
