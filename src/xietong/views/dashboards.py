@@ -85,7 +85,10 @@ def leadership(request):
 def finance(request):
     workflows, user = workflows_of(request), request.identity.user
     figures = dashboards.finance_figures(request.dbsession, workflows, user)
-    year_label = lambda row: _t(request, _("${unit} · ${year}", mapping={"unit": row.unit, "year": row.year}))  # noqa: E731
+
+    def year_label(row) -> str:
+        return _t(request, _("${unit} · ${year}", mapping={"unit": row.unit, "year": row.year}))
+
     series = [(_("Awaiting decision"), "awaiting_amount"), (_("Approved"), "approved_amount"),
               (_("Funding blocked"), "blocked_amount")]
     charts = {"money": {
