@@ -9,7 +9,11 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 
 from .formatting import format_date, format_datetime, format_wan
 from .i18n import LOCALES, deform_translator, translate
+from .services.dashboards import FINANCE_ROLES, LEADERSHIP_ROLES
 from .services.notifications import unread_count
+
+#: who sees which dashboard link in the navigation
+DASHBOARD_ROLES = {"leadership": LEADERSHIP_ROLES, "finance": FINANCE_ROLES}
 
 # deform's own scripts that ordinary forms need (jQuery is vendored; see static/vendor/README.md)
 DEFORM_SCRIPTS = ("scripts/jquery.form-3.09.js", "scripts/deform.js")
@@ -59,6 +63,7 @@ def _add_globals(event: BeforeRender) -> None:
     # a page about the database being down must not ask the database who is logged in
     identity = None if isinstance(getattr(request, "exception", None), DATABASE_UNAVAILABLE) else request.identity
     event["user"] = identity.user if identity else None
+    event["dashboard_roles"] = DASHBOARD_ROLES
     event["worklist_count"] = _worklist_count(request) if identity else 0
     event["unread_count"] = unread_count(request.dbsession, identity.user) if identity else 0
 

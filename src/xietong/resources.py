@@ -11,6 +11,8 @@ SITE_PERMISSIONS: dict[str, frozenset[str]] = {
     "manage_users": frozenset({"admin"}),
     "manage_units": frozenset({"admin"}),
     "view_audit_log": frozenset({"admin", "auditor"}),
+    "view_leadership_dashboard": frozenset({"leader", "reviewer", "admin"}),
+    "view_finance_dashboard": frozenset({"finance", "leader", "reviewer", "admin"}),
 }
 
 

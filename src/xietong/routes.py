@@ -49,6 +49,15 @@ def includeme(config):
     config.add_route("tasks", "/tasks")
     config.add_route("attachment", "/attachments/{id}")
 
+    # dashboards and the Excel exports (views/dashboards.py, views/exports.py)
+    config.add_route("dashboards", "/dashboards")
+    config.add_route("dashboard_leadership", "/dashboards/leadership")
+    config.add_route("dashboard_finance", "/dashboards/finance")
+    config.add_route("dashboard_unit", "/dashboards/unit")
+    config.add_route("export_tasks", "/exports/tasks.xlsx")
+    config.add_route("export_overdue", "/exports/overdue.xlsx")
+    config.add_route("export_filings", "/exports/filings.xlsx")
+
     config.add_route("api_openapi", "/api/openapi.json")
     config.add_route("api_token", "/api/auth/token")
     config.add_route("api_me", "/api/me")
