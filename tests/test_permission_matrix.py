@@ -117,8 +117,10 @@ IDOR sweep (:data:`IDOR_CASES`, :func:`test_other_units_cannot_reach_the_documen
     filtered), the worklist and its API, and every id-addressed URL refuses: the page,
     edit form, sharing page, copy, attachment download, the API document and workflow,
     every transition, and the worklist's bulk action.
-    **Exports and dashboards do not exist yet**: :func:`test_no_unswept_export_or_dashboard_routes`
-    fails as soon as a route that looks like one appears, so that it gets added here.
+    The dashboards and exports are swept too: the unit dashboard and the filings workbook
+    (open to everyone logged in) leave the document out, the leadership and finance pages
+    and the task workbooks refuse B's staff.  :func:`test_no_unswept_export_or_dashboard_routes`
+    fails as soon as another route that looks like one appears, so that it gets added here.
 """
 from dataclasses import dataclass, replace
 from datetime import date
@@ -472,6 +474,17 @@ class Verdicts:
             self.failures.append(f"{self.case}: {label}: {message}")
 
 
+def _workbook_text(response) -> str:
+    """Every cell of every sheet of an .xlsx answer, as one string."""
+    from io import BytesIO
+
+    from openpyxl import load_workbook
+
+    book = load_workbook(BytesIO(response.body), read_only=True)
+    return "\n".join(str(cell) for sheet in book.worksheets for row in sheet.iter_rows(values_only=True)
+                      for cell in row if cell is not None)
+
+
 def _linked(response, document_id: int) -> bool:
     return re.search(rf'href="/documents/{document_id}"', response.text) is not None
 
@@ -670,6 +683,19 @@ def test_other_units_cannot_reach_the_documents(workflow, matrix):
                    other.api("GET", "/api/search", params={"q": TITLE_PREFIX}))
         absent_api("GET /api/worklist", other.api("GET", "/api/worklist"))
 
+        # dashboards and exports: the unit's own dashboard and the filings workbook are open to
+        # every logged-in user and must leave the document out; the others are not theirs at all
+        absent_html("GET /dashboards/unit", other.get("/dashboards/unit"))
+        for path in ("/dashboards/leadership", "/dashboards/finance", "/exports/tasks.xlsx", "/exports/overdue.xlsx"):
+            v.status(f"GET {path}", other.get(path), 403)
+        if doc.type == "filing":
+            v.true("control: /exports/filings.xlsx", word in _workbook_text(owner.get("/exports/filings.xlsx")),
+                   "the owner's workbook lacks it")
+        workbook = other.get("/exports/filings.xlsx")
+        if v.status("GET /exports/filings.xlsx", workbook, 200):
+            v.true("GET /exports/filings.xlsx", TITLE_PREFIX not in _workbook_text(workbook),
+                   "a document of the other unit is in the workbook")
+
         for path in (url, f"{url}/edit", f"{url}/sharing", f"/attachments/{attachment_id}"):
             response = other.get(path)
             if v.status(f"GET {path}", response, 403):
@@ -751,12 +777,16 @@ def test_the_system_role_cannot_be_granted_on_the_sharing_page(matrix):
 
 
 EXPORT_LIKE = re.compile(r"export|dashboard|report|statistic|stats|chart|download|\.(csv|xlsx?|pdf)", re.I)
+#: the export and dashboard routes :func:`test_other_units_cannot_reach_the_documents` sweeps
+SWEPT = {"dashboards", "dashboard_leadership", "dashboard_finance", "dashboard_unit", "export_tasks",
+         "export_overdue", "export_filings"}
 
 
 def test_no_unswept_export_or_dashboard_routes(app):
-    """Exports and dashboards do not exist yet; when one appears, add it to the IDOR sweep above."""
+    """Every export- or dashboard-like route is in the IDOR sweep above (``/dashboards`` only redirects)."""
     from pyramid.interfaces import IRoutesMapper
 
     routes = app.registry.getUtility(IRoutesMapper).get_routes()
-    found = [(r.name, r.pattern) for r in routes if EXPORT_LIKE.search(f"{r.name} {r.pattern}")]
-    assert not found, f"export/dashboard-like routes not covered by the IDOR sweep: {found}"
+    found = {r.name for r in routes if EXPORT_LIKE.search(f"{r.name} {r.pattern}")}
+    assert found - SWEPT == set(), f"export/dashboard-like routes not covered by the IDOR sweep: {found - SWEPT}"
+    assert SWEPT <= found
