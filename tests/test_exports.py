@@ -44,7 +44,7 @@ def assert_clerk_layout(sheet, widths: dict[str, int]):
         assert sheet.column_dimensions[letter].width == width
 
 
-def test_the_task_ledger(testapp, users, world):
+def test_the_task_ledger(testapp, users, world, key_tasks):
     login(testapp, users["leader"])
     sheet = fetch(testapp, "/exports/tasks.xlsx")
     assert sheet.title == "重点任务台账"
