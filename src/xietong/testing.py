@@ -2,7 +2,7 @@
 
 The fixture graph (session-scoped unless marked *per test*)::
 
-    db_url ── XIETONG_TEST_DB (PostgreSQL) or a SQLite file in a temporary folder
+    db_url ── XIETONG_TEST_DB (PostgreSQL; one database per xdist worker) or a SQLite file
       └─ engine ── the schema built by the real migrations (alembic upgrade head),
            │       the seed's units and one user per role, committed once
            ├─ dbsession (per test) ── a session inside an outer transaction that is
@@ -134,9 +134,23 @@ def app_settings(url: str, **extra) -> dict:
     return {"sqlalchemy.url": url, "xietong.secret": SECRET, "pyramid.default_locale_name": "zh_CN", **extra}
 
 
+def worker_database_name(url: str, worker: str) -> str:
+    """The database a pytest-xdist worker uses instead of ``XIETONG_TEST_DB`` itself."""
+    return f"{make_url(url).database}_{worker}"
+
+
 @pytest.fixture(scope="session")
 def db_url(tmp_path_factory) -> str:
+    """``XIETONG_TEST_DB``, or a SQLite file.  Under pytest-xdist (``-n``) each worker has a
+    database of its own — ``<XIETONG_TEST_DB>_gw0``, ``…_gw1``, made afresh from template0
+    and kept after the run (CI verifies their history chains) — so that the session's
+    committed seed and the tests that commit do not meet another worker's."""
     url = os.environ.get("XIETONG_TEST_DB")
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if url and worker:
+        name = worker_database_name(url, worker)
+        drop_database(url, name)
+        return create_database(url, name)
     if url:
         return url
     return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite'}"
