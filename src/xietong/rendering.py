@@ -51,8 +51,8 @@ def _worklist_count(request) -> int:
 
 def _add_globals(event: BeforeRender) -> None:
     request = event.get("request")
-    if request is None:
-        return
+    if request is None or not str(event.get("renderer_name") or "").endswith(".jinja2"):
+        return  # the JSON API's renderer fires BeforeRender too: it needs no navigation counts
     locale = request.locale_name
     event["locale"] = locale
     event["locales"] = LOCALES

@@ -8,7 +8,7 @@ counts them).
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import with_polymorphic
+from sqlalchemy.orm import selectinload, with_polymorphic
 
 from ..models import Node
 from ..security import actionable_clause, permitted_clause
@@ -51,11 +51,16 @@ def _conditions(dialect, user, workflows, permission, type_, state, unit_id, yea
 
 
 def load_documents(dbsession, ids: list[int]) -> list:
-    """The documents ``ids`` in that order, each with its subclass columns (one statement)."""
+    """The documents ``ids`` in that order, each with its subclass columns and its unit.
+
+    The units come in one more statement (``selectinload``): rows of a listing show their
+    unit, and a lazy load per distinct unit was 43 statements on a page of 50.
+    """
     if not ids:
         return []
     any_type = with_polymorphic(Node, "*")
-    loaded = {d.id: d for d in dbsession.scalars(select(any_type).where(any_type.id.in_(ids)))}
+    loaded = {d.id: d for d in dbsession.scalars(select(any_type).where(any_type.id.in_(ids))
+                                                 .options(selectinload(any_type.unit)))}
     return [loaded[i] for i in ids if i in loaded]
 
 

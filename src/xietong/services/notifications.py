@@ -51,7 +51,7 @@ import logging
 from pathlib import Path
 
 from pyramid.i18n import make_localizer
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import func, insert, or_, select, update
 
 from ..i18n import DEFAULT_LOCALE, _, translate
 from ..models import GLOBAL_ROLES, UNIT_ROLES, Notification, User, UserRole, utcnow
@@ -174,21 +174,29 @@ def _sender(mailer, sender: str, mails: list[tuple[str, str, str]]):
     return send
 
 
-def after_transition(dbsession, workflows, document, actor) -> list[Notification]:
-    """Notify those who can act on ``document`` now (inside the transaction); mail after commit."""
+def after_transition(dbsession, workflows, document, actor) -> int:
+    """Notify those who can act on ``document`` now (inside the transaction); mail after commit.
+
+    The notices are one multi-row INSERT (``insert(Notification)`` with a list: SQLAlchemy's
+    bulk path, no RETURNING), not one ORM object each: on SQLite the ORM flushed 30
+    recipients as 30 statements, a third of a transition's time (docs/PERFORMANCE.md).
+    Returns how many were told.
+    """
     exclude = actor.user if actor is not None else None
     notices, mails = [], []
     info = dbsession.info
     mailer = info.get("mailer")
+    now = utcnow()
     for user, transitions in who_can_act(dbsession, workflows, document, exclude=exclude):
         message = message_for(document, transitions)
-        notices.append(Notification(user_id=user.id, node_id=document.id, message=message))
+        notices.append({"user_id": user.id, "node_id": document.id, "message": message, "created_at": now})
         if mailer is not None:
             mails.append(_mail(info, user, document, message))
-    dbsession.add_all(notices)
+    if notices:
+        dbsession.execute(insert(Notification), notices)
     if mails:
         aftercommit.defer(dbsession, _sender(mailer, info.get("mail_sender") or "xietong@localhost", mails))
-    return notices
+    return len(notices)
 
 
 # -- the user's list ------------------------------------------------------------------------------
