@@ -37,19 +37,28 @@ def template_translate(request, message, mapping: dict):
     return translate(request.localizer, message)
 
 
+#: the navigation's worklist badge counts up to this and then shows "99+"
+BADGE_CAP = 99
+
+
 def _worklist_count(request) -> int:
-    """The number on the navigation's worklist link (one COUNT query per page)."""
+    """The number on the navigation's worklist link (one bounded COUNT query per page).
+
+    Bounded because it runs on every page: an exact count of a reviewer's worklist
+    scans tens of thousands of rows (docs/PERFORMANCE.md); the worklist page itself
+    shows the exact total.
+    """
     from .services.listing import worklist_count
 
     if "workflows" not in request.registry or request.matched_route is None:
         return 0
-    return worklist_count(request.dbsession, request.registry["workflows"], request.identity.user)
+    return worklist_count(request.dbsession, request.registry["workflows"], request.identity.user, cap=BADGE_CAP)
 
 
 def _add_globals(event: BeforeRender) -> None:
     request = event.get("request")
-    if request is None:
-        return
+    if request is None or not str(event.get("renderer_name") or "").endswith(".jinja2"):
+        return  # the JSON API's renderer fires BeforeRender too: it needs no navigation counts
     locale = request.locale_name
     event["locale"] = locale
     event["locales"] = LOCALES
@@ -65,6 +74,7 @@ def _add_globals(event: BeforeRender) -> None:
     event["user"] = identity.user if identity else None
     event["dashboard_roles"] = DASHBOARD_ROLES
     event["worklist_count"] = _worklist_count(request) if identity else 0
+    event["badge_cap"] = BADGE_CAP
     event["unread_count"] = unread_count(request.dbsession, identity.user) if identity else 0
 
 

@@ -11,7 +11,7 @@ SQLAlchemy's ``version_id_col``: an UPDATE that finds another version raises
 ``StaleDataError`` instead of silently overwriting someone else's change.
 Nothing is hard-deleted: ``trashed_at`` marks a node as in the trash.
 """
-from sqlalchemy import CheckConstraint, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .meta import Base, UTCDateTime, utcnow
@@ -20,7 +20,12 @@ from .org import Unit, User
 
 class Node(Base):
     __tablename__ = "nodes"
-    __table_args__ = (UniqueConstraint("parent_id", "name"),)
+    __table_args__ = (
+        UniqueConstraint("parent_id", "name"),
+        # the permission predicates and newest-first listings (migration 0008, docs/PERFORMANCE.md)
+        Index("ix_nodes_permission", "workflow_id", "state", "unit_id", "owner_id", "trashed_at"),
+        Index("ix_nodes_recent", "modified_at", "id"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("nodes.id"), index=True)

@@ -51,7 +51,7 @@ import logging
 from pathlib import Path
 
 from pyramid.i18n import make_localizer
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import func, insert, or_, select, update
 
 from ..i18n import DEFAULT_LOCALE, _, translate
 from ..models import GLOBAL_ROLES, UNIT_ROLES, Notification, User, UserRole, utcnow
@@ -174,20 +174,30 @@ def _sender(mailer, sender: str, mails: list[tuple[str, str, str]]):
     return send
 
 
-def notify(dbsession, document, messages: list[tuple[User, str]]) -> list[Notification]:
-    """In-app notices about ``document`` now (inside the transaction); the same by e-mail after commit."""
+def notify(dbsession, document, messages: list[tuple[User, str]]) -> int:
+    """In-app notices about ``document`` now (inside the transaction), the same by e-mail after
+    commit; returns how many were told.
+
+    The notices are one multi-row INSERT (``insert(Notification)`` with a list: SQLAlchemy's
+    bulk path, no RETURNING), not one ORM object each: on SQLite the ORM flushed 30
+    recipients as 30 statements, a third of a transition's time (docs/PERFORMANCE.md).
+    """
+    if not messages:
+        return 0
     info = dbsession.info
     mailer = info.get("mailer")
-    notices = [Notification(user_id=user.id, node_id=document.id, message=message) for user, message in messages]
-    dbsession.add_all(notices)
-    if mailer is not None and messages:
+    now = utcnow()
+    dbsession.execute(insert(Notification), [
+        {"user_id": user.id, "node_id": document.id, "message": message, "created_at": now}
+        for user, message in messages])
+    if mailer is not None:
         mails = [_mail(info, user, document, message) for user, message in messages]
         aftercommit.defer(dbsession, _sender(mailer, info.get("mail_sender") or "xietong@localhost", mails))
-    return notices
+    return len(messages)
 
 
-def after_transition(dbsession, workflows, document, actor) -> list[Notification]:
-    """Notify those who can act on ``document`` now; mail after commit."""
+def after_transition(dbsession, workflows, document, actor) -> int:
+    """Notify those who can act on ``document`` now; mail after commit.  Returns how many were told."""
     exclude = actor.user if actor is not None else None
     return notify(dbsession, document, [(user, message_for(document, transitions)) for user, transitions
                                         in who_can_act(dbsession, workflows, document, exclude=exclude)])

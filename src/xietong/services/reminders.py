@@ -89,6 +89,6 @@ def remind(dbsession, today: date, days: int = DEFAULT_DAYS) -> ReminderReport:
         dbsession.add(MilestoneReminder(milestone_id=milestone.id, kind=kind, due_date=milestone.due_date))
         (report.overdue if kind == "overdue" else report.due_soon).append(milestone.id)
         message = _message(kind, task, milestone)
-        report.notified += len(notifications.notify(dbsession, task, [(u, message) for u in people.get(task.id, [])]))
+        report.notified += notifications.notify(dbsession, task, [(u, message) for u in people.get(task.id, [])])
     dbsession.flush()
     return report

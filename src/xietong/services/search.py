@@ -183,7 +183,7 @@ def search(dbsession, workflows, user, q, *, type_: str | None = None, state: st
     if unit_id is not None:
         conditions.append(Node.unit_id == unit_id)
     conditions += [Node.workflow_id.is_not(None), Node.trashed_at.is_(None),
-                   permitted_clause(user, "view", workflows)]
+                   permitted_clause(user, "view", workflows, dialect)]
     order = [Node.modified_at.desc(), Node.id.desc()]
     if terms:
         order.insert(0, title_first(terms, dialect))
