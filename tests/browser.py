@@ -81,3 +81,14 @@ def log_in(page, username: str, password: str = DEMO_PASSWORD) -> None:
 
 def log_out(page) -> None:
     page.locator("nav.navbar form button[type=submit]").click()
+
+
+def watch(page) -> tuple[list, list, list]:
+    """(CSP violations in the console, page errors, dialogs) as they happen on ``page``;
+    dialogs are dismissed.  Tests assert all three stay empty."""
+    violations, errors, dialogs = [], [], []
+    page.on("console", lambda msg: violations.append(msg.text)
+            if "Content Security Policy" in msg.text or "Content-Security-Policy" in msg.text else None)
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    return violations, errors, dialogs

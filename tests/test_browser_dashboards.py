@@ -7,7 +7,7 @@ from xietong.db import make_engine, write_engine
 from xietong.testing import TEST_USERS, get_user, project_workflows
 
 from tests import dashboard_data
-from tests.browser import log_in
+from tests.browser import log_in, watch
 from tests.dashboard_data import HOSTILE
 
 pytestmark = pytest.mark.browser
@@ -41,11 +41,7 @@ def add_the_known_world(url: str) -> None:
 def test_the_leadership_dashboard_draws_its_charts(open_page, live_server, fresh_db_url, shot):
     add_the_known_world(fresh_db_url)
     page = open_page(live_server)
-    violations, errors, dialogs = [], [], []
-    page.on("console", lambda msg: violations.append(msg.text)
-            if "Content Security Policy" in msg.text or "Content-Security-Policy" in msg.text else None)
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    violations, errors, dialogs = watch(page)
 
     log_in(page, "ldxz_leader")
     expect(page.locator("#whoami")).to_be_visible()

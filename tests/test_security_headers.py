@@ -205,14 +205,10 @@ def test_a_hostile_title_in_the_trash_flash(testapp, dbsession, users):
 @pytest.mark.browser
 def test_key_pages_run_under_the_policy_without_violations(open_page, live_server, shot):
     expect = pytest.importorskip("playwright.sync_api").expect
-    from tests.browser import log_in, log_out
+    from tests.browser import log_in, log_out, watch
 
     page = open_page(live_server)
-    violations, errors, dialogs = [], [], []
-    page.on("console", lambda msg: violations.append(msg.text)
-            if "Content Security Policy" in msg.text or "Content-Security-Policy" in msg.text else None)
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    violations, errors, dialogs = watch(page)
 
     hostile = '<img src=x onerror="alert(2)">' + EVIL
     log_in(page, "gaj_staff")

@@ -243,6 +243,39 @@ def test_the_lead_asks_for_a_delay_on_the_task_page(testapp, dbsession, workflow
     assert audit_task.state == "delay_requested"
 
 
+def test_milestones_are_marked_reached_and_overdue_tasks_escalated_on_the_task_page(testapp, dbsession, users):
+    audit_task = task(dbsession, "1")
+    survey = audit_task.milestones[0]
+    url = f"/documents/{audit_task.id}"
+    login(testapp, users["staff"])  # a cooperating unit: neither forms nor the right to post them
+    page = testapp.get(url)
+    assert "escalate-form" not in page.text and f"/milestones/{survey.id}/done" not in page.text
+    testapp.post(f"{url}/milestones/{survey.id}/done", {"csrf_token": csrf_token(page), "done_date": "2018-01-20"},
+                 status=403)
+    testapp.post(f"{url}/escalate", {"csrf_token": csrf_token(page), "unit": str(survey.task.unit_id)}, status=403)
+
+    testapp.reset()
+    login(testapp, users["auditor"])  # 市审计局 leads task 1
+    page = testapp.get(url)
+    bad = testapp.post(f"{url}/milestones/{survey.id}/done", {"csrf_token": csrf_token(page), "done_date": "昨天"},
+                       status=400)
+    assert "不是有效日期" in bad.text
+    testapp.post(f"{url}/milestones/{survey.id}/done", {"csrf_token": csrf_token(page), "done_date": "2018-01-20"},
+                 status=303)
+    dbsession.refresh(survey)
+    assert survey.done_date == date(2018, 1, 20)
+
+    testapp.reset()
+    login(testapp, users["leader"])
+    page = testapp.get(url)
+    assert "escalate-form" in page.text  # the clean-up (2018-02-28) is still overdue
+    gonganju = dbsession.execute(select(Unit).where(Unit.code == "gonganju")).scalar_one()
+    done = testapp.post(f"{url}/escalate", {"csrf_token": csrf_token(page), "unit": str(gonganju.id)}, status=303)
+    order = dbsession.get(RectificationOrder, int(done.location.rsplit("/", 1)[1]))
+    assert order.state == "draft" and order.target_unit_id == gonganju.id
+    assert "2018年2月28日" in order.findings and "2018年1月31日" not in order.findings
+
+
 def test_the_task_list_page(testapp, users):
     login(testapp, users["other_staff"])
     page = testapp.get("/tasks")

@@ -24,7 +24,7 @@ from ..models import (AggregateReport, AnnualReport, FieldChange, Filing, Inform
 from ..schemas import documents as schemas
 from ..schemas import tasks as task_schemas
 from . import ServiceError
-from .reports import REPORTING_KINDS
+from .reports import REPORTING_KINDS, aggregate_due_date, annual_due_date
 from .workflow import Actor, create_document
 
 
@@ -199,7 +199,8 @@ def _apply(dbsession, document, data: dict) -> None:
             setattr(document, field, value)
     if isinstance(document, (AnnualReport, AggregateReport)) and document.year:
         # the seed's 三(二): units report by 10 January, the leadership group by 20 January
-        document.due_date = date(document.year + 1, 1, 10 if isinstance(document, AnnualReport) else 20)
+        due = annual_due_date if isinstance(document, AnnualReport) else aggregate_due_date
+        document.due_date = due(document.year)
     info = TYPES[document.type]
     parts = [document.title or ""] + [str(getattr(document, f) or "") for f in info.text_fields]
     document.search_text = "\n".join(p for p in parts if p)

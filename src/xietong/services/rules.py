@@ -21,15 +21,20 @@ from ..models import DelayRequest, FieldChange, IntegrationPlan, KeyTask, utcnow
 from . import notifications
 
 
+def record_change(dbsession, document, actor, field: str, old: str, new: str) -> None:
+    """Append a field-change record to ``document``'s history timeline (who, state, old, new)."""
+    dbsession.add(FieldChange(node_id=document.id, actor_id=actor.user.id if actor.user else None,
+                              actor_unit_id=actor.user.unit_id if actor.user else None, state=document.state,
+                              field=field, old_value=old, new_value=new))
+
+
 def _set(dbsession, document, field: str, value, actor, shown=str) -> None:
     old = getattr(document, field)
     if old == value:
         return
     setattr(document, field, value)
-    dbsession.add(FieldChange(node_id=document.id, actor_id=actor.user.id if actor.user else None,
-                              actor_unit_id=actor.user.unit_id if actor.user else None, state=document.state,
-                              field=field, old_value="" if old is None else shown(old),
-                              new_value="" if value is None else shown(value)))
+    record_change(dbsession, document, actor, field, "" if old is None else shown(old),
+                  "" if value is None else shown(value))
 
 
 def carry_out_plan(dbsession, plan: IntegrationPlan, actor) -> None:
@@ -55,11 +60,8 @@ def settle_task(dbsession, task: KeyTask, transition_id: str, actor) -> None:
         request.decided_at = utcnow()
         if request.decision == "approved":
             milestone = request.milestone
-            dbsession.add(FieldChange(
-                node_id=task.id, actor_id=actor.user.id if actor.user else None,
-                actor_unit_id=actor.user.unit_id if actor.user else None, state=task.state, field="milestone",
-                old_value=f"{milestone.title}: {milestone.due_date}",
-                new_value=f"{milestone.title}: {request.requested_due_date}"))
+            record_change(dbsession, task, actor, "milestone", f"{milestone.title}: {milestone.due_date}",
+                          f"{milestone.title}: {request.requested_due_date}")
             milestone.due_date = request.requested_due_date
     elif transition_id == "complete":
         for milestone in task.milestones:

@@ -34,10 +34,10 @@ import yaml
 
 from ..formatting import china_today
 from ..i18n import _
-from ..models import (DelayRequest, FieldChange, KeyTask, LocalRole, Milestone, Node, ProgressReport,
+from ..models import (DelayRequest, KeyTask, LocalRole, Milestone, Node, ProgressReport,
                       RectificationOrder, Unit, utcnow)
 from . import ServiceError
-from .rules import pending_delay
+from .rules import pending_delay, record_change  # noqa: F401 (pending_delay: read by the task pages)
 from .workflow import SYSTEM, Actor, create_document, fire
 
 ALL_DEPARTMENTS = "市政府各部门"
@@ -212,7 +212,8 @@ def summarize(task: KeyTask, names: dict[int, str], progress: int | None, today:
     milestones = [MilestoneView(m.id, m.title, m.due_date, m.original_due_date, m.done_date,
                                 is_overdue(m, task.state, today)) for m in task.milestones]
     pending = sorted((m for m in milestones if m.done_date is None), key=lambda m: (m.due_date, m.id))
-    role_units = {role: [names[i] for i in sorted(task.units_holding(role), key=list(names).index)]
+    position = {unit_id: i for i, unit_id in enumerate(names)}
+    role_units = {role: [names[i] for i in sorted(task.units_holding(role), key=position.__getitem__)]
                   for role in ("lead", "contributor")}
     return TaskSummary(task.id, task.number, task.title, task.section, task.state, role_units["lead"],
                        role_units["contributor"], milestones, any(m.overdue for m in milestones), progress,
@@ -252,12 +253,6 @@ def _milestone_of(task: KeyTask, milestone_id) -> Milestone:
     return milestone
 
 
-def _record(dbsession, task, actor: Actor, field: str, old: str, new: str) -> None:
-    dbsession.add(FieldChange(node_id=task.id, actor_id=actor.user.id if actor.user else None,
-                              actor_unit_id=actor.user.unit_id if actor.user else None, state=task.state,
-                              field=field, old_value=old, new_value=new))
-
-
 def request_delay(dbsession, workflows, task: KeyTask, milestone_id: int, new_date: date, reason: str,
                   actor: Actor) -> DelayRequest:
     """A lead unit asks to move a milestone to ``new_date``; the task goes to ``delay_requested``."""
@@ -281,14 +276,13 @@ def mark_milestone_done(dbsession, task: KeyTask, milestone_id: int, done: date,
     from ..security import roles_on
 
     if not roles_on(actor.user, task) & {"lead", "leader"}:
-        raise ServiceError(_("Only the lead units and the leadership group may mark a milestone reached"),
-                           "milestone")
+        raise ServiceError(_("Only the lead units and the leadership group may mark a milestone reached"), "role")
     milestone = _milestone_of(task, milestone_id)
     if done > china_today():
         raise ServiceError(_("The date cannot be in the future"), "done_date")
     if milestone.done_date != done:
-        _record(dbsession, task, actor, "milestone", f"{milestone.title}: {milestone.done_date or ''}",
-                f"{milestone.title}: {done}")
+        record_change(dbsession, task, actor, "milestone", f"{milestone.title}: {milestone.done_date or ''}",
+                      f"{milestone.title}: {done}")
         milestone.done_date = done
         task.modified_at = utcnow()
         dbsession.flush()
@@ -306,7 +300,7 @@ def escalate(dbsession, workflows, task: KeyTask, unit_id: int, actor: Actor) ->
         raise ServiceError(_("Only an overdue task can be escalated"), "task")
     if not may_create(actor.user, "rectification_order"):
         raise ServiceError(_("Only the information office's reviewers and the leadership group may escalate"),
-                           "task")
+                           "role")
     if unit_id not in set(task.units_holding("lead")) | set(task.units_holding("contributor")):
         raise ServiceError(_("Choose one of the task's lead or cooperating units"), "unit")
     late = "；".join(f"{m.title}（{m.due_date.year}年{m.due_date.month}月{m.due_date.day}日）"

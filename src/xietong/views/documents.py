@@ -19,7 +19,7 @@ Thin views: parse the request, call :mod:`xietong.services.content` /
   head of the blocked filing's unit.
 """
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from functools import cache
 
 import colander
@@ -27,7 +27,7 @@ from pyramid.httpexceptions import HTTPBadRequest, HTTPForbidden, HTTPNotFound, 
 from pyramid.view import view_config
 from sqlalchemy import select
 
-from ..formatting import CHINA_TZ
+from ..formatting import china_today
 from ..i18n import _, translate
 from ..models import Filing, InformationSystem, Node, RectificationOrder, Unit
 from ..schemas.documents import FUNDING_KIND_TITLES, TITLES
@@ -53,10 +53,6 @@ def current_user(request):
 
 def creatable_types(user) -> list[tuple[str, object]]:
     return [(name, content.TYPES[name].title) for name in content.CREATORS if content.may_create(user, name)]
-
-
-def china_today() -> date:
-    return datetime.now(CHINA_TZ).date()
 
 
 def is_overdue(document, today: date | None = None) -> bool:

@@ -18,7 +18,7 @@ from sqlalchemy import select
 
 from ..formatting import china_today
 from ..i18n import _, translate
-from ..models import KeyTask, Node, ProgressReport, User
+from ..models import KeyTask, Node, ProgressReport
 from ..schemas.tasks import delay_schema
 from ..security import permitted_clause, roles_on
 from ..services import ServiceError, content
@@ -36,12 +36,11 @@ def task_context(request, task: KeyTask, form_error=None, values=None) -> dict:
         select(ProgressReport).where(ProgressReport.task_id == task.id, ProgressReport.trashed_at.is_(None),
                                      permitted_clause(user, "view", workflows_of(request)))
         .order_by(ProgressReport.id.desc())))
-    units = dict(task_service.unit_names(db))
+    units = task_service.unit_names(db)
     pending = task_service.pending_delay(db, task.id)
     return {
         "summary": summary, "reports": reports, "delays": task_service.delay_requests(db, task.id),
-        "pending_delay": pending, "people": {u.id: u for u in db.scalars(select(User).where(User.id.in_(
-            {d.requested_by_id for d in task_service.delay_requests(db, task.id) if d.requested_by_id})))},
+        "pending_delay": pending,
         "may_request_delay": "lead" in held and task.state == "in_progress" and pending is None
         and bool(summary.milestones),
         "may_mark_done": bool(held & {"lead", "leader"}) and task.state != "completed",
@@ -119,8 +118,7 @@ def milestone_reached(request):
         task_service.mark_milestone_done(request.dbsession, task, _milestone_id(request), done,
                                          Actor.of(request.identity.user))
     except ServiceError as exc:
-        return _refuse(request, translate(request.localizer, exc.message), 403 if exc.field == "milestone"
-                       and _milestone_id(request) in {m.id for m in task.milestones} else 400)
+        return _refuse(request, translate(request.localizer, exc.message), 403 if exc.field == "role" else 400)
     return _done(request, _("Milestone marked reached"))
 
 
@@ -135,7 +133,7 @@ def escalate(request):
         order = task_service.escalate(request.dbsession, workflows_of(request), task, unit_id,
                                       Actor.of(request.identity.user))
     except ServiceError as exc:
-        return _refuse(request, translate(request.localizer, exc.message), 403 if exc.field == "task" else 400)
+        return _refuse(request, translate(request.localizer, exc.message), 403 if exc.field == "role" else 400)
     request.session.flash(translate(request.localizer, _("A draft rectification order was made: complete its "
                                                          "document number and issue it")), "success")
     return HTTPSeeOther(request.route_path("document", id=order.id))
