@@ -24,7 +24,9 @@ class Node(Base):
         UniqueConstraint("parent_id", "name"),
         # the permission predicates and newest-first listings (migration 0008, docs/PERFORMANCE.md)
         Index("ix_nodes_permission", "workflow_id", "state", "unit_id", "owner_id", "trashed_at"),
-        Index("ix_nodes_recent", "modified_at", "id"),
+        # newest first, covering the permission predicate's columns: a listing's page and
+        # capped count read this index alone (migration 0009)
+        Index("ix_nodes_recent", "modified_at", "id", "workflow_id", "state", "unit_id", "owner_id", "trashed_at"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -38,5 +38,9 @@ class PlanItem(Base):
     evidence: Mapped[str] = mapped_column(Text, default="")
 
     plan: Mapped[IntegrationPlan] = relationship(back_populates="items")
-    system: Mapped[InformationSystem] = relationship(foreign_keys=[system_id], lazy="joined")
-    target_system: Mapped[InformationSystem | None] = relationship(foreign_keys=[target_system_id], lazy="joined")
+    # selectin, not joined: a LEFT JOIN to a joined-inheritance target (nodes JOIN
+    # information_systems) made SQLite materialize that join for every node, 250 ms for the
+    # items of three plans at 100k documents (docs/PERFORMANCE.md)
+    system: Mapped[InformationSystem] = relationship(foreign_keys=[system_id], lazy="selectin")
+    target_system: Mapped[InformationSystem | None] = relationship(foreign_keys=[target_system_id],
+                                                                   lazy="selectin")
