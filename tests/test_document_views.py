@@ -208,6 +208,34 @@ def test_listing_filters_and_paging(testapp, dbsession, workflows, people, users
     assert testapp.get("/documents?page=5").html.find(id="documents").tbody.find("a") is None
 
 
+def test_long_listings_say_more_than_the_cap_and_still_page_on(testapp, dbsession, workflows, people, users,
+                                                                monkeypatch):
+    """Pages for people count at most ``listing.COUNT_CAP`` matches (1,000; 3 here)."""
+    from xietong.services import listing
+    monkeypatch.setattr(listing, "COUNT_CAP", 3)
+    monkeypatch.setattr("xietong.views.documents.PER_PAGE", 2)
+    monkeypatch.setattr("xietong.views.worklist.PER_PAGE", 2)
+    for number in range(7):
+        filing = make_filing(dbsession, workflows, people, title=f"项目{number:02d}")
+        fire(dbsession, workflows, filing.id, "submit", Actor.of(people["staff"]))
+    as_user(testapp, users["staff"])
+    first = testapp.get("/documents")
+    assert "超过 3 件" in text_of(first, "total")
+    seen, page = [], first
+    while True:  # "next" leads on past the counted pages until a page is not full
+        seen += [a.text for a in page.html.find(id="documents").tbody.find_all("a")]
+        following = page.html.find("a", rel="next")
+        if following["href"] == "#":
+            break
+        page = testapp.get(following["href"])
+    assert sorted(seen) == [f"项目{n:02d}" for n in range(7)]
+    assert "共 0 件" in text_of(testapp.get("/documents?type=information_system"), "total")  # under the cap: exact
+    as_user(testapp, users["reviewer"])
+    worklist = testapp.get("/worklist")
+    assert "超过 3 件" in worklist.html.find(id="worklist-total").text
+    assert worklist.html.find("a", rel="next")["href"].endswith("page=2")
+
+
 def test_my_unit_and_other_units(testapp, dbsession, workflows, people, users):
     ours = make_filing(dbsession, workflows, people, title="公安局的项目")
     theirs = make_filing(dbsession, workflows, people, role="other_staff", title="工商局的项目")

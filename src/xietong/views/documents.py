@@ -244,8 +244,8 @@ def _listing(request, route: str, heading, unit_id: int | None = None) -> dict:
     page_no = int_param(request, "page", 1, MAX_PAGE) or 1
     page = listing.documents(request.dbsession, workflows_of(request), user, type_=filters["type"],
                              state=filters["state"], unit_id=filters["unit"], year=filters["year"],
-                             limit=PER_PAGE, offset=(page_no - 1) * PER_PAGE)
-    pages = max(1, -(-page.total // PER_PAGE))
+                             limit=PER_PAGE, offset=(page_no - 1) * PER_PAGE, count_cap=listing.COUNT_CAP)
+    pages = page.pages()
     query = {k: v for k, v in filters.items() if v is not None and not (unit_id is not None and k == "unit")}
 
     def page_url(number: int) -> str:

@@ -41,7 +41,8 @@ def _worklist(request) -> dict:
     user = request.identity.user
     workflows = workflows_of(request)
     page_no = int_param(request, "page", 1, 100_000) or 1
-    page = listing.worklist(request.dbsession, workflows, user, limit=PER_PAGE, offset=(page_no - 1) * PER_PAGE)
+    page = listing.worklist(request.dbsession, workflows, user, limit=PER_PAGE, offset=(page_no - 1) * PER_PAGE,
+                            count_cap=listing.COUNT_CAP)
     actor = Actor.of(user)
     rows, bulk = [], {}
     for document in page.items:
@@ -53,9 +54,10 @@ def _worklist(request) -> dict:
             title = localized_title(request, a.transition)
             if title not in titles:
                 titles.append(title)
-    pages = max(1, -(-page.total // PER_PAGE))
+    pages = page.pages()
     return {
         "title": _("My worklist"), "rows": rows, "page": page, "page_no": page_no, "pages": pages,
+        "page_url": lambda number: request.route_path("worklist", _query={"page": number}),
         "bulk_choices": [(tid, " / ".join(titles)) for tid, titles in bulk.items()],
         "type_title": type_title, "is_overdue": is_overdue,
         "state_of": lambda d: localized_title(request, state_of(request, d)),
