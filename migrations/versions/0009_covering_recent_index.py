@@ -1,4 +1,4 @@
-"""ix_nodes_recent covers the permission predicate: (modified_at, id, workflow_id, state, unit_id, owner_id, trashed_at)
+"""ix_nodes_recent covers the permission predicate and the type filter: (modified_at, id, workflow_id, state, unit_id, owner_id, trashed_at, type)
 
 Revision ID: 0009
 Revises: 0008
@@ -9,7 +9,8 @@ listing newest first had to fetch each node's row (title, search text: large) to
 permission predicate, so SQLite preferred to collect every match through
 ``ix_nodes_permission`` and sort them — 130 ms for the newest 50 of a reviewer's 46,902
 worklist documents, 50 ms for their count.  With the predicate's columns in the index the
-walk never leaves it: 0.1 ms for the page, 1 ms for a count capped at 1,000.
+walk never leaves it: 0.1 ms for the page, 1 ms for a count capped at 1,000; with ``type``
+too, the reviewer's submitted filings (9,350) 9.9 ms → 1 ms.
 
 Plain ``CREATE INDEX``: on a large PostgreSQL table build ``ix_nodes_recent_new`` by hand
 with ``CREATE INDEX CONCURRENTLY``, drop the old one, rename, and ``alembic stamp 0009``.
@@ -25,7 +26,7 @@ down_revision: Union[str, Sequence[str], None] = '0008'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
-COVERING = ["modified_at", "id", "workflow_id", "state", "unit_id", "owner_id", "trashed_at"]
+COVERING = ["modified_at", "id", "workflow_id", "state", "unit_id", "owner_id", "trashed_at", "type"]
 
 
 def upgrade() -> None:

@@ -26,7 +26,8 @@ class Node(Base):
         Index("ix_nodes_permission", "workflow_id", "state", "unit_id", "owner_id", "trashed_at"),
         # newest first, covering the permission predicate's columns: a listing's page and
         # capped count read this index alone (migration 0009)
-        Index("ix_nodes_recent", "modified_at", "id", "workflow_id", "state", "unit_id", "owner_id", "trashed_at"),
+        Index("ix_nodes_recent", "modified_at", "id", "workflow_id", "state", "unit_id", "owner_id", "trashed_at",
+              "type"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

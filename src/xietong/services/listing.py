@@ -7,7 +7,7 @@ counts them).
 """
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import func, literal_column, select
 from sqlalchemy.orm import selectinload, with_polymorphic
 
 from ..models import Node
@@ -47,7 +47,7 @@ def _dialect(dbsession) -> str:
 
 def _conditions(dialect, user, workflows, permission, type_, state, unit_id, year, actionable, extra) -> list:
     conditions = [Node.workflow_id.is_not(None), Node.trashed_at.is_(None),
-                  permitted_clause(user, permission, workflows, dialect)]
+                  permitted_clause(user, permission, workflows, dialect, state=state)]
     if actionable:
         conditions.append(actionable_clause(user, workflows, dialect))
     if type_:
@@ -91,13 +91,28 @@ def documents(dbsession, workflows, user, *, permission: str = "view", type_: st
     (and one more, to know there are more).
     """
     limit, offset = _bounded(limit, offset)
-    conditions = _conditions(_dialect(dbsession), user, workflows, permission, type_, state, unit_id, year,
-                             actionable, extra)
+    dialect = _dialect(dbsession)
+    conditions = _conditions(dialect, user, workflows, permission, type_, state, unit_id, year, actionable, extra)
     total = _count(dbsession, conditions, count_cap)
     ids = list(dbsession.scalars(select(Node.id).where(*conditions)
-                                 .order_by(Node.modified_at.desc(), Node.id.desc()).limit(limit).offset(offset)))
+                                 .order_by(*_newest_first(dialect, few=total <= COUNT_CAP))
+                                 .limit(limit).offset(offset)))
     return Page(load_documents(dbsession, ids), total, limit, offset,
                 capped=count_cap is not None and total > count_cap)
+
+
+def _newest_first(dialect: str, few: bool) -> tuple:
+    """ORDER BY modified_at DESC, id DESC — and on SQLite, for few matches, not from ix_nodes_recent.
+
+    With ``LIMIT`` SQLite likes to walk ix_nodes_recent newest first and test each node,
+    which finds a page of a reviewer's tens of thousands at once but reads all 100k
+    entries for a rare type (33 ms for the 17 key tasks).  When the count says there are
+    few, ``+modified_at`` (SQLite's documented way to keep an index out of an ORDER BY)
+    makes it find them through the predicate's indexes and sort those few.
+    """
+    if few and dialect == "sqlite":
+        return literal_column("+nodes.modified_at").desc(), literal_column("+nodes.id").desc()
+    return Node.modified_at.desc(), Node.id.desc()
 
 
 def _count(dbsession, conditions: list, cap: int | None) -> int:
