@@ -146,6 +146,35 @@ def test_total_and_paging(dbsession, workflows, people, docs):
     assert beyond.items == []
 
 
+@pytest.mark.parametrize("q", ["监控", "视频监控"])  # a scanned term and an indexed one
+def test_every_page_boundary_keeps_title_hits_first(dbsession, workflows, people, docs, q):
+    """Pages are read as title hits, then the rest: every offset gives the same order as one list."""
+    staff = people["staff"]
+    for number in range(3):
+        filing(dbsession, workflows, staff, f"预算{number}", "涉及视频监控的经费")
+        filing(dbsession, workflows, staff, f"视频监控扩容{number}")
+    dbsession.flush()
+    everything = [d.title for d in search(dbsession, workflows, staff, q, limit=50).items]
+    in_title = [t for t in everything if q in t]
+    assert everything[:len(in_title)] == in_title and len(everything) > len(in_title) >= 4
+    for size in (1, 2, 3, 4):
+        paged = []
+        for offset in range(0, len(everything) + size, size):
+            paged += titles(search(dbsession, workflows, staff, q, limit=size, offset=offset))
+        assert paged == everything, size
+
+
+def test_pages_for_people_count_up_to_the_cap(dbsession, workflows, people, docs):
+    staff = people["staff"]
+    for number in range(4):
+        filing(dbsession, workflows, staff, f"监控{number}")
+    dbsession.flush()
+    capped = search(dbsession, workflows, staff, "监控", limit=2, count_cap=3)
+    assert capped.capped and capped.total == 4 and len(capped.items) == 2
+    exact = search(dbsession, workflows, staff, "监控", limit=2)
+    assert not exact.capped and exact.total == 6
+
+
 def test_items_carry_their_subclass_columns(dbsession, workflows, people, docs):
     items = search(dbsession, workflows, people["staff"], "监控").items
     assert {type(d).__name__ for d in items} == {"Filing", "InformationSystem"}

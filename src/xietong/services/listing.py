@@ -8,7 +8,7 @@ counts them).
 from dataclasses import dataclass
 
 from sqlalchemy import func, literal_column, select
-from sqlalchemy.orm import selectinload, with_polymorphic
+from sqlalchemy.orm import lazyload, selectinload, with_polymorphic
 
 from ..models import Node
 from ..security import actionable_clause, permitted_clause
@@ -63,17 +63,22 @@ def _conditions(dialect, user, workflows, permission, type_, state, unit_id, yea
     return conditions
 
 
-def load_documents(dbsession, ids: list[int]) -> list:
+def load_documents(dbsession, ids: list[int], *, related: bool = True) -> list:
     """The documents ``ids`` in that order, each with its subclass columns and its unit.
 
     The units come in one more statement (``selectinload``): rows of a listing show their
     unit, and a lazy load per distinct unit was 43 statements on a page of 50.
+    ``related=False``: none of the types' collections (a filing's systems, a plan's items
+    and their systems, local roles) — rows that show only columns do not need them, and
+    loading them was a third of a search page (6.7 ms of 20 hits at 100k documents).
     """
     if not ids:
         return []
     any_type = with_polymorphic(Node, "*")
-    loaded = {d.id: d for d in dbsession.scalars(select(any_type).where(any_type.id.in_(ids))
-                                                 .options(selectinload(any_type.unit)))}
+    options = [selectinload(any_type.unit)]
+    if not related:
+        options.append(lazyload("*"))
+    loaded = {d.id: d for d in dbsession.scalars(select(any_type).where(any_type.id.in_(ids)).options(*options))}
     return [loaded[i] for i in ids if i in loaded]
 
 
@@ -93,15 +98,15 @@ def documents(dbsession, workflows, user, *, permission: str = "view", type_: st
     limit, offset = _bounded(limit, offset)
     dialect = _dialect(dbsession)
     conditions = _conditions(dialect, user, workflows, permission, type_, state, unit_id, year, actionable, extra)
-    total = _count(dbsession, conditions, count_cap)
+    total = count(dbsession, conditions, count_cap)
     ids = list(dbsession.scalars(select(Node.id).where(*conditions)
-                                 .order_by(*_newest_first(dialect, few=total <= COUNT_CAP))
+                                 .order_by(*newest_first(dialect, few=total <= COUNT_CAP))
                                  .limit(limit).offset(offset)))
-    return Page(load_documents(dbsession, ids), total, limit, offset,
+    return Page(load_documents(dbsession, ids, related=actionable), total, limit, offset,
                 capped=count_cap is not None and total > count_cap)
 
 
-def _newest_first(dialect: str, few: bool) -> tuple:
+def newest_first(dialect: str, few: bool) -> tuple:
     """ORDER BY modified_at DESC, id DESC — and on SQLite, for few matches, not from ix_nodes_recent.
 
     With ``LIMIT`` SQLite likes to walk ix_nodes_recent newest first and test each node,
@@ -115,7 +120,7 @@ def _newest_first(dialect: str, few: bool) -> tuple:
     return Node.modified_at.desc(), Node.id.desc()
 
 
-def _count(dbsession, conditions: list, cap: int | None) -> int:
+def count(dbsession, conditions: list, cap: int | None) -> int:
     """COUNT on ``nodes`` alone; with ``cap`` it stops at ``cap + 1`` (the database stops scanning there)."""
     if cap is None:
         return dbsession.scalar(select(func.count()).select_from(Node).where(*conditions))
@@ -135,4 +140,4 @@ def worklist_count(dbsession, workflows, user, cap: int | None = None) -> int:
     tens of thousands of documents would cost a scan on every page.
     """
     conditions = _conditions(_dialect(dbsession), user, workflows, "view", None, None, None, None, True, None)
-    return _count(dbsession, conditions, cap)
+    return count(dbsession, conditions, cap)

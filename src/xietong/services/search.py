@@ -38,13 +38,13 @@ Filters and order
     Always ``permitted_clause(user, "view")`` (the workflow state maps, in SQL),
     ``trashed_at IS NULL`` and a workflow; optionally type, state and unit.  Order:
     documents whose *title* holds every term first, then newest (``modified_at``), then
-    id.  No bm25: ranking every hit of a common word costs ~75 ms at 37k hits, the
-    title test is one LIKE on a short column per hit.  One scan per page: the ids of the
-    page with the total as a window function (``count(*) OVER ()``), on ``nodes`` alone
-    so that neither the count nor the sort carries joins — a separate ``COUNT`` would scan
-    again (measured at 100k rows: the window saved about a third); then the page's documents
-    with all their subclass columns (``with_polymorphic``) and their units by id.  Only
-    a page past the end (no row to carry the window's count) counts separately.
+    id.  No bm25: ranking every hit of a common word costs ~75 ms at 37k hits.  Pages for
+    people count at most :data:`~xietong.services.listing.COUNT_CAP` hits ("more than
+    1,000"; the API counts all), and the page is read newest first twice with a LIMIT —
+    the title hits, then, if the page is not full, the other hits — so a common word is
+    answered from the newest few hundred nodes instead of sorting all its hits (measured
+    at 100k documents: 整改, 18,351 hits, 52 ms → see docs/PERFORMANCE.md).  On ``nodes``
+    alone; then the page's documents with their subclass columns and units by id.
 
 Prepared statements (PostgreSQL + psycopg 3)
     psycopg prepares a statement after it ran ``prepare_threshold`` (5) times on a
@@ -68,14 +68,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 import colander
-from sqlalchemy import and_, case, column, func, select, table, text
-from sqlalchemy.orm import selectinload, with_polymorphic
+from sqlalchemy import and_, column, not_, select, table, text
 
 from ..i18n import _
 from ..models import Node, Unit
 from ..security import permitted_clause
 from . import ServiceError
-from .listing import MAX_PAGE, Page
+from .listing import COUNT_CAP, MAX_PAGE, Page, count, load_documents, newest_first
 
 MAX_QUERY_LENGTH = 100
 TRIGRAM = 3  # terms at least this long are answered by the trigram index
@@ -136,13 +135,6 @@ def text_conditions(terms, dialect: str) -> list:
     return [_contains(Node.search_text, t, dialect) for t in terms]
 
 
-def title_first(terms, dialect: str):
-    """0 for documents whose title holds every term, else 1 (the first sort key)."""
-    if not terms:
-        return None
-    return case((and_(*[_contains(Node.title, t, dialect) for t in terms]), 0), else_=1)
-
-
 # -- prepared statements ---------------------------------------------------------------------------
 
 @contextmanager
@@ -164,17 +156,18 @@ def unprepared(dbsession):
 # -- the search ------------------------------------------------------------------------------------
 
 def search(dbsession, workflows, user, q, *, type_: str | None = None, state: str | None = None,
-           unit_id: int | None = None, limit: int = DEFAULT_LIMIT, offset: int = 0) -> Page:
+           unit_id: int | None = None, limit: int = DEFAULT_LIMIT, offset: int = 0,
+           count_cap: int | None = None) -> Page:
     """The documents ``user`` may view that contain every term of ``q``, title hits first, newest next.
 
     An empty ``q`` searches nothing: every viewable document matching the filters.
+    ``count_cap``: count at most that many hits (pages for people; the API counts all).
     Raises :class:`InvalidQuery` for control characters in ``q``.
     """
     terms = parse_query(q)
     limit, offset = max(1, min(int(limit), MAX_PAGE)), max(0, min(int(offset), MAX_OFFSET))
     dialect = dbsession.get_bind().dialect.name
-    # SQLite tests the terms of a scan in this order: the text first, the permission clause
-    # (row values and EXISTS subqueries) last, on the few rows left
+    # SQLite tests the terms of a scan in this order: the text first, the permission clause last
     conditions = text_conditions(terms, dialect)
     if type_:
         conditions.append(Node.type == type_)
@@ -183,26 +176,36 @@ def search(dbsession, workflows, user, q, *, type_: str | None = None, state: st
     if unit_id is not None:
         conditions.append(Node.unit_id == unit_id)
     conditions += [Node.workflow_id.is_not(None), Node.trashed_at.is_(None),
-                   permitted_clause(user, "view", workflows, dialect)]
-    order = [Node.modified_at.desc(), Node.id.desc()]
-    if terms:
-        order.insert(0, title_first(terms, dialect))
+                   permitted_clause(user, "view", workflows, dialect, state=state)]
     with unprepared(dbsession):
-        rows = dbsession.execute(select(Node.id, func.count().over()).where(*conditions).order_by(*order)
-                                 .limit(limit).offset(offset)).all()
-        if rows:
-            total = rows[0][1]
-        elif offset == 0:
-            return Page([], 0, limit, offset)
-        else:  # a page beyond the last: the window had no row to carry the count
-            total = dbsession.scalar(select(func.count()).select_from(Node).where(*conditions))
-    ids = [row[0] for row in rows]
-    if not ids:
-        return Page([], total, limit, offset)
-    any_type = with_polymorphic(Node, "*")
-    loaded = {d.id: d for d in dbsession.scalars(
-        select(any_type).where(any_type.id.in_(ids)).options(selectinload(any_type.unit)))}
-    return Page([loaded[i] for i in ids if i in loaded], total, limit, offset)
+        total = count(dbsession, conditions, count_cap)
+        ids = _page_ids(dbsession, conditions, terms, dialect, limit, offset, few=total <= COUNT_CAP) if total else []
+    return Page(load_documents(dbsession, ids, related=False), total, limit, offset,
+                capped=count_cap is not None and total > count_cap)
+
+
+def _page_ids(dbsession, conditions, terms, dialect, limit: int, offset: int, few: bool) -> list[int]:
+    """The page's ids: the hits whose title holds every term, newest first, then the others.
+
+    Two newest-first reads with a LIMIT instead of one sort of every hit: a common word
+    (整改: 18,351 hits at 100k documents) is found in the first few hundred nodes of
+    ix_nodes_recent, where sorting all its hits by "title first" took 30–50 ms.
+    """
+    order = newest_first(dialect, few)
+
+    def newest(*extra, skip: int, take: int) -> list[int]:
+        return list(dbsession.scalars(select(Node.id).where(*conditions, *extra).order_by(*order)
+                                      .offset(skip).limit(take)))
+
+    if not terms:
+        return newest(skip=offset, take=limit)
+    in_title = and_(*[_contains(Node.title, t, dialect) for t in terms])
+    titled = newest(in_title, skip=0, take=offset + limit)
+    if len(titled) == offset + limit:  # the page is all title hits
+        return titled[offset:]
+    # every title hit is known now: the rest of the page comes from the other hits
+    page = titled[offset:]
+    return page + newest(not_(in_title), skip=max(0, offset - len(titled)), take=limit - len(page))
 
 
 # -- parameters of the page and the API ------------------------------------------------------------
@@ -267,9 +270,9 @@ class Params:
     limit: int = DEFAULT_LIMIT
     offset: int = 0
 
-    def search(self, dbsession, workflows, user) -> Page:
+    def search(self, dbsession, workflows, user, count_cap: int | None = None) -> Page:
         return search(dbsession, workflows, user, self.q, type_=self.type_, state=self.state,
-                      unit_id=self.unit_id, limit=self.limit, offset=self.offset)
+                      unit_id=self.unit_id, limit=self.limit, offset=self.offset, count_cap=count_cap)
 
 
 def parse_params(dbsession, workflows, type_names, params) -> Params:

@@ -17,6 +17,7 @@ from pyramid.view import view_config
 
 from ..i18n import translate
 from ..services import content
+from ..services.listing import COUNT_CAP
 from ..services import search as search_service
 from .documents import int_param, localized_title, state_choices, state_of, type_title
 
@@ -63,8 +64,9 @@ def search_page(request):
     searched = any(raw.values()) or "q" in request.GET
     page = None
     if searched and error is None:
-        page = params.search(request.dbsession, request.registry["workflows"], request.identity.user)
-    pages = max(1, -(-page.total // PER_PAGE)) if page else 1
+        page = params.search(request.dbsession, request.registry["workflows"], request.identity.user,
+                             count_cap=COUNT_CAP)
+    pages = page.pages() if page else 1
     query = {"q": params.q, "type": params.type_, "state": params.state, "unit": params.unit_id}
     query = {k: v for k, v in query.items() if v not in (None, "")}
     terms = search_service.parse_query(params.q) if params.q else ()
