@@ -195,7 +195,7 @@ def clause_for_roles(user: User | None, needed: dict[tuple[str, str], frozenset[
     return or_(*branches) if branches else false()
 
 
-class _Same:
+class ByIdentity:
     """A hashable handle on an object by identity (a ``WorkflowSet`` holds mappings, so it has no hash)."""
 
     __slots__ = ("obj",)
@@ -207,7 +207,7 @@ class _Same:
         return id(self.obj)
 
     def __eq__(self, other) -> bool:
-        return isinstance(other, _Same) and other.obj is self.obj
+        return isinstance(other, ByIdentity) and other.obj is self.obj
 
 
 @dataclass(frozen=True)
@@ -225,7 +225,7 @@ class Principal:
 
 
 @lru_cache(maxsize=4096)
-def _predicate(kind: str, workflows: _Same, permission: str | None, principal: Principal | None,
+def _predicate(kind: str, workflows: ByIdentity, permission: str | None, principal: Principal | None,
                dialect: str | None, only_state: str | None = None):
     """Build a predicate once per (kind, workflow set, permission, principal, dialect).
 
@@ -262,7 +262,7 @@ def permitted_clause(user: User | None, permission: str, workflows, dialect: str
     ``state``: only for documents in that state (a listing's filter; the same answer there).
     Built once per user and permission (:func:`_predicate`).
     """
-    return _predicate("permitted", _Same(workflows), permission, Principal.of(user), dialect, state)
+    return _predicate("permitted", ByIdentity(workflows), permission, Principal.of(user), dialect, state)
 
 
 def actionable_clause(user: User | None, workflows, dialect: str | None = None):
@@ -271,7 +271,7 @@ def actionable_clause(user: User | None, workflows, dialect: str | None = None):
     (Guards are not evaluated here; a worklist shows them per document.)  The ``system``
     role is the sweeper's: it puts nothing on a person's worklist.
     """
-    return _predicate("actionable", _Same(workflows), None, Principal.of(user), dialect)
+    return _predicate("actionable", ByIdentity(workflows), None, Principal.of(user), dialect)
 
 
 def is_api_request(request) -> bool:

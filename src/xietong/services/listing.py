@@ -6,12 +6,13 @@ so a page of 50 costs a constant number of queries (``tests/test_sql_counts.py``
 counts them).
 """
 from dataclasses import dataclass
+from functools import lru_cache
 
-from sqlalchemy import func, literal_column, select
+from sqlalchemy import Integer, bindparam, func, literal_column, select
 from sqlalchemy.orm import lazyload, selectinload, with_polymorphic
 
 from ..models import Node
-from ..security import actionable_clause, permitted_clause
+from ..security import Principal, ByIdentity, actionable_clause, permitted_clause
 
 MAX_PAGE = 200
 # Pages for people count at most this many matches and say "more than 1,000": an exact count
@@ -97,13 +98,45 @@ def documents(dbsession, workflows, user, *, permission: str = "view", type_: st
     """
     limit, offset = _bounded(limit, offset)
     dialect = _dialect(dbsession)
-    conditions = _conditions(dialect, user, workflows, permission, type_, state, unit_id, year, actionable, extra)
-    total = count(dbsession, conditions, count_cap)
-    ids = list(dbsession.scalars(select(Node.id).where(*conditions)
-                                 .order_by(*newest_first(dialect, few=total <= COUNT_CAP))
-                                 .limit(limit).offset(offset)))
+    key = (permission, type_, state, unit_id, year, actionable, count_cap)
+    if extra is None:
+        statements = _statements(ByIdentity(workflows), Principal.of(user), dialect, *key)
+    else:
+        statements = _build(_conditions(dialect, user, workflows, *key[:-1], extra), dialect, count_cap)
+    total = dbsession.scalar(statements.count)
+    page_ids = statements.few if total <= COUNT_CAP else statements.many
+    ids = list(dbsession.scalars(page_ids, {"page_limit": limit, "page_offset": offset}))
     return Page(load_documents(dbsession, ids, related=actionable), total, limit, offset,
                 capped=count_cap is not None and total > count_cap)
+
+
+@dataclass(frozen=True)
+class _Statements:
+    count: object
+    few: object   # the page's ids when the count is at most COUNT_CAP
+    many: object  # ... and when it is more
+
+
+def _build(conditions: list, dialect: str, cap: int | None) -> _Statements:
+    def page_ids(few: bool):
+        return (select(Node.id).where(*conditions).order_by(*newest_first(dialect, few))
+                .limit(bindparam("page_limit", type_=Integer)).offset(bindparam("page_offset", type_=Integer)))
+    return _Statements(count_statement(conditions, cap), page_ids(True), page_ids(False))
+
+
+@lru_cache(maxsize=4096)
+def _statements(workflows, principal, dialect, permission, type_, state, unit_id, year, actionable,
+                cap) -> _Statements:
+    """The statements of a listing, built once per principal and filters and then reused.
+
+    The same statement object is what makes SQLAlchemy's compiled cache cheap: for a new
+    one it computes the cache key of the whole permission predicate again, 0.9 ms of the
+    navigation's badge on every page, against 0.15 ms to run the reused one (at 100k
+    documents; the predicate is immutable, see :func:`xietong.security._predicate`).
+    """
+    conditions = _conditions(dialect, principal, workflows.obj, permission, type_, state, unit_id, year,
+                             actionable, None)
+    return _build(conditions, dialect, cap)
 
 
 def newest_first(dialect: str, few: bool) -> tuple:
@@ -120,12 +153,16 @@ def newest_first(dialect: str, few: bool) -> tuple:
     return Node.modified_at.desc(), Node.id.desc()
 
 
-def count(dbsession, conditions: list, cap: int | None) -> int:
+def count_statement(conditions: list, cap: int | None):
     """COUNT on ``nodes`` alone; with ``cap`` it stops at ``cap + 1`` (the database stops scanning there)."""
     if cap is None:
-        return dbsession.scalar(select(func.count()).select_from(Node).where(*conditions))
+        return select(func.count()).select_from(Node).where(*conditions)
     found = select(Node.id).where(*conditions).limit(cap + 1).subquery()
-    return dbsession.scalar(select(func.count()).select_from(found))
+    return select(func.count()).select_from(found)
+
+
+def count(dbsession, conditions: list, cap: int | None) -> int:
+    return dbsession.scalar(count_statement(conditions, cap))
 
 
 def worklist(dbsession, workflows, user, limit: int = 50, offset: int = 0, count_cap: int | None = None) -> Page:
@@ -139,5 +176,6 @@ def worklist_count(dbsession, workflows, user, cap: int | None = None) -> int:
     stops scanning once it has found that many, where an exact count of a reviewer's
     tens of thousands of documents would cost a scan on every page.
     """
-    conditions = _conditions(_dialect(dbsession), user, workflows, "view", None, None, None, None, True, None)
-    return count(dbsession, conditions, cap)
+    statements = _statements(ByIdentity(workflows), Principal.of(user), _dialect(dbsession), "view", None, None, None,
+                             None, True, cap)
+    return dbsession.scalar(statements.count)
