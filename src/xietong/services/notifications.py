@@ -46,6 +46,7 @@ Settings read by :func:`mail_info`:
 ``xietong.base_url``
     put in front of the document's path in the e-mail's link (default: the bare path).
 """
+from dataclasses import dataclass
 from functools import lru_cache
 import logging
 from pathlib import Path
@@ -97,8 +98,24 @@ def default_localizer():
 
 # -- who is told ---------------------------------------------------------------------------------
 
-def _candidates(dbsession, document, roles: frozenset[str]) -> list[User]:
-    """Active users who may hold one of ``roles`` on ``document`` (a superset; step 2)."""
+@dataclass(frozen=True)
+class Recipient:
+    """What telling someone needs of a user: who they are and what :func:`roles_on` reads."""
+
+    id: int
+    username: str
+    display_name: str
+    unit_id: int | None
+    unit_role: str | None
+    roles: frozenset[str]
+
+
+def _candidates(dbsession, document, roles: frozenset[str]) -> list[Recipient]:
+    """Active users who may hold one of ``roles`` on ``document`` (a superset; step 2).
+
+    Columns and their global roles in two statements, not User objects: loading 32 users
+    with their units and role rows was a third of a transition (5.6 ms at 100k documents).
+    """
     terms = []
     global_roles = roles & frozenset(GLOBAL_ROLES)
     if global_roles:
@@ -117,10 +134,18 @@ def _candidates(dbsession, document, roles: frozenset[str]) -> list[User]:
         terms.append(User.unit_id.in_(unit_ids))
     if not terms:
         return []
-    return list(dbsession.scalars(select(User).where(User.active.is_(True), or_(*terms)).order_by(User.id)))
+    rows = dbsession.execute(select(User.id, User.username, User.display_name, User.unit_id, User.unit_role)
+                             .where(User.active.is_(True), or_(*terms)).order_by(User.id)).all()
+    held = {}
+    if rows:
+        for user_id, role in dbsession.execute(select(UserRole.user_id, UserRole.role)
+                                               .where(UserRole.user_id.in_([r.id for r in rows]))):
+            held.setdefault(user_id, set()).add(role)
+    return [Recipient(r.id, r.username, r.display_name, r.unit_id, r.unit_role, frozenset(held.get(r.id, ())))
+            for r in rows]
 
 
-def who_can_act(dbsession, workflows, document, exclude: User | None = None) -> list[tuple[User, list]]:
+def who_can_act(dbsession, workflows, document, exclude: User | None = None) -> list[tuple[Recipient, list]]:
     """(user, transitions they may take) for the document's current state (steps 1–4)."""
     compiled = workflows.get(document.workflow_id) if document.workflow_id else None
     if compiled is None:
@@ -199,8 +224,13 @@ def notify(dbsession, document, messages: list[tuple[User, str]]) -> int:
 def after_transition(dbsession, workflows, document, actor) -> int:
     """Notify those who can act on ``document`` now; mail after commit.  Returns how many were told."""
     exclude = actor.user if actor is not None else None
-    return notify(dbsession, document, [(user, message_for(document, transitions)) for user, transitions
-                                        in who_can_act(dbsession, workflows, document, exclude=exclude)])
+    messages = {}  # one translation per set of transitions, not one per recipient
+    told = [(user, tuple(transitions)) for user, transitions in who_can_act(dbsession, workflows, document,
+                                                                            exclude=exclude)]
+    for _user, transitions in told:
+        if transitions not in messages:
+            messages[transitions] = message_for(document, transitions)
+    return notify(dbsession, document, [(user, messages[transitions]) for user, transitions in told])
 
 
 # -- the user's list ------------------------------------------------------------------------------
