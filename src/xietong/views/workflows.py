@@ -12,11 +12,13 @@ changes (``services.content.changes_of``), merged by time; the changes of one sa
 """
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import lru_cache
 import re
 
 from pyramid.httpexceptions import HTTPNotFound, HTTPSeeOther
 from pyramid.view import view_config
-from sqlalchemy import select
+from sqlalchemy import Integer, bindparam, select
+from sqlalchemy.orm import lazyload, with_polymorphic
 
 from ..formatting import format_date
 from ..i18n import _, translate
@@ -36,12 +38,19 @@ def workflows_of(request):
     return request.registry["workflows"]
 
 
+@lru_cache(maxsize=1)
+def _document_statement():
+    """The document with its type's columns in one statement (``get`` then loaded those lazily)."""
+    any_type = with_polymorphic(Node, "*")
+    return select(any_type).where(any_type.id == bindparam("id", type_=Integer))
+
+
 def document_factory(request):
     """The route's context: the document named by ``{id}`` (404 when missing or trashed)."""
     raw = request.matchdict["id"]
     if not (raw.isascii() and raw.isdigit() and len(raw) <= 15):  # SQLite integers end at 2**63
         raise HTTPNotFound()
-    document = request.dbsession.get(Node, int(raw))
+    document = request.dbsession.execute(_document_statement(), {"id": int(raw)}).scalar_one_or_none()
     if document is None or document.trashed_at is not None or document.workflow_id is None:
         raise HTTPNotFound()
     return document
@@ -82,7 +91,8 @@ def _document_page(request, document, error=None):
     actor_ids = {e.actor_id for e in entries if e.actor_id} | {c.actor_id for c in changes if c.actor_id}
     unit_ids = {e.actor_unit_id for e in entries if e.actor_unit_id} | \
         {c.actor_unit_id for c in changes if c.actor_unit_id}
-    people = {u.id: u for u in dbsession.scalars(select(User).where(User.id.in_(actor_ids)))} if actor_ids else {}
+    people = {u.id: u for u in dbsession.scalars(select(User).where(User.id.in_(actor_ids))
+                                                 .options(lazyload(User.role_rows)))} if actor_ids else {}
     units = {u.id: u for u in dbsession.scalars(select(Unit).where(Unit.id.in_(unit_ids)))} if unit_ids else {}
     problems = sharing_problems(document) if isinstance(document, Filing) else []
     return {
