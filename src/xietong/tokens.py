@@ -14,6 +14,7 @@ import hashlib
 import secrets
 
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from .models import ApiToken, User, utcnow
 
@@ -40,8 +41,8 @@ def identity_from_bearer(request):
     if scheme.lower() != "bearer" or not token.strip():
         return None
     row = request.dbsession.execute(
-        select(ApiToken).where(ApiToken.token_hash == _digest(token.strip()))
-    ).scalar_one_or_none()
+        select(ApiToken).where(ApiToken.token_hash == _digest(token.strip())).options(joinedload(ApiToken.user))
+    ).scalar_one_or_none()  # the user in the same statement: every API request reads it
     if row is None or row.revoked_at is not None or row.expires_at <= utcnow():
         return None
     if not row.user.active:
