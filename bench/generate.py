@@ -507,10 +507,16 @@ def generate(url: str, documents: int = 100_000, history: int | None = None, use
         add_users(conn, rng, users, city, password_hash)
         stats = build_documents(conn, rng, city, workflows, documents, history, progress)
         finish(conn)
-    # PostgreSQL: VACUUM too, so that index-only scans see an all-visible table at once
-    analyze = "VACUUM ANALYZE" if engine.dialect.name == "postgresql" else "ANALYZE"
-    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        conn.execute(text(analyze))
+    # PostgreSQL: VACUUM too, so that index-only scans see an all-visible table at once (outside a
+    # transaction).  SQLite: in a committed transaction — the engine's "begin" listener opens one
+    # even under AUTOCOMMIT, and an ANALYZE left in it was rolled back (no sqlite_stat1 at all)
+    if engine.dialect.name == "postgresql":
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(text("VACUUM ANALYZE"))
+    else:
+        with write_engine(engine).begin() as conn:
+            conn.execute(text("ANALYZE"))
+    with engine.connect() as conn:
         stats["units"] = conn.scalar(select(func.count()).select_from(Unit))
         stats["users"] = len(city.users)
     engine.dispose()
