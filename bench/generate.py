@@ -14,7 +14,10 @@ What it makes (``--seed`` fixes every choice; the same arguments give the same r
     * ``--documents`` documents of the types in :data:`corpus.TYPES`, in its state
       proportions, each with its joined-table row, a unique ``nodes.path`` built as
       ``services.content.create`` builds it, ``search_text`` as ``content._apply`` fills
-      it, a rectification order's ``contributor`` local role, a plan's items;
+      it, a rectification order's ``contributor`` local role, a plan's items; the seed's
+      17 key tasks (lead and cooperating units expanded as ``xietong load-seed`` does, their
+      milestones), progress reports under them, one annual report per reporting unit and
+      year (some missing) and one aggregate report per year (``corpus.TYPES`` says how);
     * about ``--history`` (10 per document) history rows: for each document a walk
       through its workflow from the initial state to its drawn state (detours through
       ``returned`` and the like make up the length), each row by a person holding the
@@ -35,7 +38,7 @@ import json
 import random
 import sys
 import time
-from collections import defaultdict
+from collections import defaultdict, deque
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -55,6 +58,7 @@ from xietong.passwords import hash_password  # noqa: E402
 from xietong.services import content  # noqa: E402
 from xietong.services.history import canonical  # noqa: E402
 from xietong.services.seed import load_units  # noqa: E402
+from xietong.services.workflow import deadline_for  # noqa: E402
 from xietong.startup import DEFAULT_WORKFLOWS  # noqa: E402
 from xietong.workflow import load_or_fail  # noqa: E402
 
@@ -95,6 +99,12 @@ class City:
     staff_by_unit: dict = field(default_factory=lambda: defaultdict(list))
     holders: dict = field(default_factory=lambda: defaultdict(list))  # global role -> user ids
     systems_by_unit: dict = field(default_factory=lambda: defaultdict(list))
+    tasks: dict = field(default_factory=dict)  # key task id -> its units, state and life (corpus._task)
+    next_ids: dict = field(default_factory=lambda: defaultdict(int))  # explicit ids of extra rows
+
+
+#: the creator of what nobody creates by hand (the seed's key tasks): services.workflow.SYSTEM
+SYSTEM_ACTOR = SimpleNamespace(id=None, unit_id=None, unit_role=None, roles=frozenset())
 
 
 def _url_name(unit) -> str:
@@ -219,18 +229,22 @@ def walk(rng, definition, dist, target: str, steps: int) -> list:
         state = chosen.dest
 
 
-ROLE_PREFERENCE = ("owner", "staff", "head", "reviewer", "finance", "auditor", "leader", "contributor")
+ROLE_PREFERENCE = ("owner", "staff", "head", "lead", "reviewer", "finance", "auditor", "leader", "contributor")
 
 
 def actor_for(rng, city: City, transition, doc: dict):
     """A user who holds one of the transition's roles on ``doc`` (None: nobody fits)."""
     for role in sorted(transition.roles, key=lambda r: ROLE_PREFERENCE.index(r) if r in ROLE_PREFERENCE else 99):
+        local = doc.get("local_roles", {})
         if role == "owner":
+            if doc["owner_id"] is None:
+                continue
             return city.users[doc["owner_id"]]
         if role in ("staff", "head"):
             people = [u for u in city.staff_by_unit[doc["unit_id"]] if city.users[u].unit_role == role]
-        elif role == "contributor":
-            people = city.staff_by_unit.get(doc.get("target_unit_id"), [])
+        elif role in local:  # lead / contributor: the people of a unit holding it on the document
+            holders = sorted(u for u in local[role] if city.staff_by_unit.get(u))
+            people = city.staff_by_unit[rng.choice(holders)] if holders else []
         else:
             people = city.holders.get(role, [])
         if people:
@@ -240,23 +254,31 @@ def actor_for(rng, city: City, transition, doc: dict):
 
 def roles_of(user, doc: dict) -> str:
     """The actor's roles on the document as ``security.roles_on`` would give them, sorted, comma-joined."""
+    if user.id is None:
+        return "system"
     roles = {"authenticated", *user.roles}
     if user.unit_role and user.unit_id == doc["unit_id"]:
         roles.add(user.unit_role)
     if user.id == doc["owner_id"]:
         roles.add("owner")
-    if doc.get("target_unit_id") is not None and user.unit_id == doc["target_unit_id"]:
-        roles.add("contributor")
+    roles.update(role for role, units in doc.get("local_roles", {}).items() if user.unit_id in units)
     return ",".join(sorted(roles))
 
 
 def history_rows(rng, city, compiled, doc: dict, path, created_at: datetime) -> tuple[list[dict], str]:
-    """The document's chained rows: creation by its owner, then each transition of ``path``."""
+    """The document's chained rows: creation by its owner (or the system), then each transition
+    of ``path`` — a few days apart, or spread until ``doc["last_at"]`` when the builder set it."""
     definition = compiled.definition
-    owner = city.users[doc["owner_id"]]
+    owner = SYSTEM_ACTOR if doc["owner_id"] is None else city.users[doc["owner_id"]]
     rows, when, state, previous = [], created_at, definition.initial, None
     steps = [(None, owner)] + [(t, actor_for(rng, city, t, doc)) for t in path]
-    for transition, actor in steps:
+    last_at = doc.get("last_at")
+    moments = None
+    if last_at is not None and last_at > created_at and len(steps) > 1:
+        span = last_at - created_at
+        moments = sorted(created_at + span * rng.uniform(0.02, 1.0) for _ in steps[1:])
+        moments[-1] = last_at
+    for number, (transition, actor) in enumerate(steps):
         if actor is None:
             break
         comment = rng.choice(corpus.COMMENTS) if transition is not None and transition.comment == "required" else ""
@@ -268,22 +290,47 @@ def history_rows(rng, city, compiled, doc: dict, path, created_at: datetime) -> 
         row["hash"] = hashlib.sha256(canonical(SimpleNamespace(**row))).hexdigest()
         rows.append(row)
         previous, state = row["hash"], row["to_state"]
-        when += timedelta(minutes=rng.randint(30, 14 * 24 * 60), microseconds=rng.randint(0, 999_999))
+        if moments is not None and number < len(moments):
+            when = max(moments[number], when + timedelta(minutes=1))
+        else:
+            when += timedelta(minutes=rng.randint(30, 14 * 24 * 60), microseconds=rng.randint(0, 999_999))
     return rows, state
 
 
 # -- documents -------------------------------------------------------------------------------------
 
-def plan_counts(specs, documents: int) -> list[tuple]:
-    """(spec, state, how many) so that the counts add up to ``documents``."""
-    cells = [(spec, state, spec.share * share) for spec in specs for state, share in spec.states.items()]
-    total = sum(c[2] for c in cells)
-    counts = [(spec, state, int(documents * w / total)) for spec, state, w in cells]
-    missing = documents - sum(c[2] for c in counts)
+def _apportion(cells: list[tuple], total: int) -> list[tuple]:
+    """(spec, state, weight) cells -> (spec, state, how many), adding up to ``total``."""
+    weights = sum(c[2] for c in cells)
+    if not cells or total <= 0 or not weights:
+        return [(spec, state, 0) for spec, state, _w in cells]
+    counts = [(spec, state, int(total * w / weights)) for spec, state, w in cells]
+    missing = total - sum(c[2] for c in counts)
     for i in range(missing):
         spec, state, n = counts[i % len(counts)]
         counts[i % len(counts)] = (spec, state, n + 1)
     return counts
+
+
+def plan_counts(specs, documents: int) -> list[tuple]:
+    """(spec, state, how many) so that the counts add up to ``documents``: types with a fixed
+    ``count`` first (as far as ``documents`` allows), the rest by ``share``."""
+    counts, left = [], documents
+    for spec in specs:
+        if spec.count is not None:
+            n = min(spec.count, left)
+            counts += _apportion([(spec, state, w) for state, w in spec.states.items()], n)
+            left -= n
+    shared = [(spec, state, spec.share * w) for spec in specs if spec.count is None for state, w in spec.states.items()]
+    return counts + _apportion(shared, left)
+
+
+def take_slots(rng, spec, city: City, wanted: int) -> deque:
+    """The places the type's documents take, in the places' own order: all, or a sample of ``wanted``."""
+    places = spec.slots(rng, city)
+    if len(places) > wanted:
+        places = [places[i] for i in sorted(rng.sample(range(len(places)), wanted))]
+    return deque(places)
 
 
 def build_documents(conn, rng, city: City, workflows, documents: int, history_total: int, progress) -> dict:
@@ -292,9 +339,14 @@ def build_documents(conn, rng, city: City, workflows, documents: int, history_to
         if s not in specs:
             print(f"skipped type {s.name}: the application does not know it (yet)", file=sys.stderr)
     order = [(spec, state) for spec, state, n in plan_counts(specs, documents) for _ in range(n)]
-    # systems first (plans name them), otherwise shuffled so that ids and times do not follow type
+    # systems first (plans name them), key tasks before their progress reports, otherwise shuffled
+    # so that ids and times do not follow type
     rng.shuffle(order)
-    order.sort(key=lambda cell: cell[0].name != "information_system")
+    order.sort(key=lambda cell: (cell[0].name != "information_system", cell[0].name != "key_task"))
+    wanted = defaultdict(int)
+    for spec, _state in order:
+        wanted[spec.name] += 1
+    slots = {}
     mean_steps = max(0, history_total / max(documents, 1) - 1)
     dist = {s.name: distances(workflows.for_type(s.name).definition) for s in specs}
     by_code = {u.code: u for u in city.units_by_id.values()}
@@ -304,14 +356,27 @@ def build_documents(conn, rng, city: City, workflows, documents: int, history_to
     task = progress.add_task("documents", total=len(order))
     for spec, state in order:
         info, compiled = content.TYPES[spec.name], workflows.for_type(spec.name)
-        if spec.issuers:
+        slot = {}
+        if spec.slots is not None:
+            if spec.name not in slots:  # lazily: progress reports need their tasks built first
+                slots[spec.name] = take_slots(rng, spec, city, wanted[spec.name])
+            if not slots[spec.name]:
+                stats["skipped_" + spec.name] += 1
+                progress.advance(task)
+                continue
+            slot = slots[spec.name].popleft()
+        if "unit_id" in slot:
+            unit = city.units_by_id[slot["unit_id"]]
+            owner_id = slot["owner_id"] if "owner_id" in slot else rng.choice(city.staff_by_unit[unit.id])
+        elif spec.issuers:
             unit = by_code[rng.choice(spec.issuers)]
             owner_id = rng.choice([u for u in city.holders["reviewer" if unit.code == "xinxiban" else "leader"]])
         else:
             unit = city.units_by_id[rng.choices(city.unit_ids, city.unit_weights)[0]]
             owner_id = rng.choice(city.staff_by_unit[unit.id])
-        created_at = START + timedelta(minutes=rng.randint(0, SPAN_MINUTES), microseconds=rng.randint(0, 999_999))
-        year = created_at.year
+        created_at = slot.get("created_at") or START + timedelta(minutes=rng.randint(0, SPAN_MINUTES),
+                                                                 microseconds=rng.randint(0, 999_999))
+        year = slot.get("year", created_at.year)
         if spec.one_per_unit_year:
             free = [y for y in range(2017, 2027) if (unit.id, y) not in plan_years]
             if not free:
@@ -321,29 +386,38 @@ def build_documents(conn, rng, city: City, workflows, documents: int, history_to
             year = rng.choice(free)
             plan_years.add((unit.id, year))
         doc = {"id": next_id, "unit_id": unit.id, "owner_id": owner_id, "year": year, "created_at": created_at,
-               "state": state}
+               "state": state, "slot": slot}
         row = spec.build(rng, city, doc)
         extra = row.pop("_extra", {})
-        doc["target_unit_id"] = row.get("target_unit_id")
-        path = walk(rng, compiled.definition, dist[spec.name], state, round(rng.uniform(0.5, 1.5) * mean_steps * HISTORY_STRETCH))
+        node = row.pop("_node", {})
+        steps = round(rng.uniform(0.5, 1.5) * mean_steps * HISTORY_STRETCH)
+        if spec.max_steps is not None:
+            steps = min(steps, spec.max_steps)
+        path = walk(rng, compiled.definition, dist[spec.name], state, steps)
         rows, reached = history_rows(rng, city, compiled, doc, path, created_at)
-        sequence[(spec.name, unit.id, year)] += 1
-        name = f"{year}-{sequence[(spec.name, unit.id, year)]:03d}"
-        node_title = corpus.title(rng)
+        # numbered per unit and year, as services.content names documents; children of a task
+        # (progress reports of several units) per year, so that a name is unique under its parent
+        key = (spec.name, "children" if node.get("parent_id") else unit.id, year)
+        sequence[key] += 1
+        name = node.get("name") or f"{year}-{sequence[key]:03d}"
+        node_title = node.get("title") or corpus.title(rng)
         parts = [node_title] + [str(row.get(f) or "") for f in info.text_fields]
+        # the deadline of the state reached, as services.workflow sets it on entering the state
+        due_at = deadline_for(compiled.definition.states[reached], SimpleNamespace(**row), rows[-1]["created_at"])
         batch["nodes"].append({
-            "id": next_id, "parent_id": None, "name": name, "path": f"/units/{_url_name(unit)}/{info.folder}/{name}/",
+            "id": next_id, "parent_id": node.get("parent_id"), "name": name,
+            "path": node.get("path") or f"/units/{_url_name(unit)}/{info.folder}/{name}/",
             "type": spec.name, "title": node_title, "owner_id": owner_id, "unit_id": unit.id,
             "workflow_id": compiled.id, "state": reached, "version": len(rows), "created_at": created_at,
             "modified_at": rows[-1]["created_at"],
-            "due_at": None, "trashed_at": None, "search_text": "\n".join(p for p in parts if p)})
+            "due_at": due_at, "trashed_at": None, "search_text": "\n".join(p for p in parts if p)})
         batch[info.model.__tablename__].append({"id": next_id, **row})
         batch["history"].extend(rows)
         for table_name, extra_rows in extra.items():
             batch[table_name].extend(extra_rows)
-        if spec.name == "rectification_order":
-            batch["local_roles"].append({"node_id": next_id, "unit_id": row["target_unit_id"], "user_id": None,
-                                         "role": "contributor"})
+        for role, units in sorted(doc.get("local_roles", {}).items()):
+            batch["local_roles"].extend({"node_id": next_id, "unit_id": u, "user_id": None, "role": role}
+                                        for u in sorted(units))
         if spec.name == "information_system":
             city.systems_by_unit[unit.id].append(next_id)
         if rng.random() < 0.2:
@@ -369,7 +443,8 @@ def attachments(rng, node_id, node_title, owner_id, when) -> list[dict]:
 
 
 FLUSH_ORDER = ("nodes", "information_systems", "filings", "integration_plans", "rectification_orders",
-               "plan_items", "local_roles", "attachments", "history")
+               "key_tasks", "progress_reports", "annual_reports", "aggregate_reports", "plan_items", "milestones",
+               "delay_requests", "local_roles", "attachments", "history")
 
 
 def flush(conn, batch) -> None:
@@ -424,17 +499,24 @@ def generate(url: str, documents: int = 100_000, history: int | None = None, use
     with write_engine(engine).begin() as conn, Progress(*columns, disable=quiet) as progress:
         add_units(conn, rng, extra_units)
         for unit in conn.execute(select(Unit)).all():
-            u = SimpleNamespace(id=unit.id, code=unit.code, division_code=unit.division_code, kind=unit.kind)
+            u = SimpleNamespace(id=unit.id, code=unit.code, division_code=unit.division_code, kind=unit.kind,
+                                short_name=unit.short_name, sort_order=unit.sort_order, active=unit.active)
             city.units_by_id[u.id] = u
             city.unit_ids.append(u.id)
             city.unit_weights.append(1 if u.code.startswith("bench-") else 4)
         add_users(conn, rng, users, city, password_hash)
         stats = build_documents(conn, rng, city, workflows, documents, history, progress)
         finish(conn)
-    # PostgreSQL: VACUUM too, so that index-only scans see an all-visible table at once
-    analyze = "VACUUM ANALYZE" if engine.dialect.name == "postgresql" else "ANALYZE"
-    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        conn.execute(text(analyze))
+    # PostgreSQL: VACUUM too, so that index-only scans see an all-visible table at once (outside a
+    # transaction).  SQLite: in a committed transaction — the engine's "begin" listener opens one
+    # even under AUTOCOMMIT, and an ANALYZE left in it was rolled back (no sqlite_stat1 at all)
+    if engine.dialect.name == "postgresql":
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(text("VACUUM ANALYZE"))
+    else:
+        with write_engine(engine).begin() as conn:
+            conn.execute(text("ANALYZE"))
+    with engine.connect() as conn:
         stats["units"] = conn.scalar(select(func.count()).select_from(Unit))
         stats["users"] = len(city.users)
     engine.dispose()

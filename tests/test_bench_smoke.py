@@ -45,3 +45,40 @@ def test_generated_history_verifies(tmp_path):
         checked, broken = verify_history(session)
     engine.dispose()
     assert broken is None and checked == stats["history"] > 200
+
+
+def test_generated_city_has_the_key_task_documents(tmp_path):
+    """The seed's 17 tasks with their units' roles and milestones, progress reports under them,
+    annual and aggregate reports; reproducible; statistics kept (SQLite's ANALYZE committed)."""
+    from sqlalchemy import text
+
+    from xietong.db import make_engine
+
+    generate = bench_module("generate")
+    url = f"sqlite:///{tmp_path / 'k.sqlite'}"
+    stats = generate.generate(url, documents=1500, history=4000, users=150, extra_units=10, quiet=True)
+    assert stats["key_task"] == 17 and stats["aggregate_report"] == 9
+    assert stats["progress_report"] > 0 and stats["annual_report"] > 0
+    engine = make_engine(url)
+    with engine.connect() as conn:
+        q = conn.scalar
+        assert q(text("SELECT count(*) FROM nodes")) == sum(v for k, v in stats.items()
+                                                          if k not in ("history", "units", "users", "seconds")
+                                                          and not k.startswith("skipped_"))
+        assert q(text("SELECT count(DISTINCT node_id) FROM local_roles WHERE role = 'lead' AND node_id IN "
+                      "(SELECT id FROM key_tasks)")) == 17
+        assert q(text("SELECT count(*) FROM milestones")) > 0
+        # every progress report is a child of its task, and one annual report per unit and year
+        assert q(text("SELECT count(*) FROM progress_reports p JOIN nodes n ON n.id = p.id "
+                      "WHERE n.parent_id IS NOT p.task_id")) == 0
+        assert q(text("SELECT count(*) FROM (SELECT n.unit_id, a.year FROM annual_reports a JOIN nodes n "
+                      "ON n.id = a.id GROUP BY 1, 2 HAVING count(*) > 1) AS doubled")) == 0
+        assert q(text("SELECT count(*) FROM sqlite_stat1")) > 0
+        first = list(conn.execute(text("SELECT id, state, title FROM nodes ORDER BY id")))
+    engine.dispose()
+    again = f"sqlite:///{tmp_path / 'k2.sqlite'}"
+    generate.generate(again, documents=1500, history=4000, users=150, extra_units=10, quiet=True)
+    engine = make_engine(again)
+    with engine.connect() as conn:
+        assert list(conn.execute(text("SELECT id, state, title FROM nodes ORDER BY id"))) == first
+    engine.dispose()

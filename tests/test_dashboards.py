@@ -242,3 +242,83 @@ def test_missing_annual_reports_after_their_due_date(dbsession, workflows, peopl
     assert world.hostile.id in missing and world.jia.id not in missing
     before_due = dashboards.leadership_figures(dbsession, workflows, people["leader"], date(2026, 1, 10))
     assert before_due.report_year == 2024  # the report on 2025 is not late yet
+
+
+# -- the per-type predicates and statements written for speed give the same answers ----------------
+
+@pytest.mark.parametrize("role", ["leader", "reviewer", "finance", "staff", "other_staff"])
+def test_a_types_own_predicate_finds_what_the_whole_predicate_finds(dbsession, workflows, people, world, role):
+    """``visible(..., type_name)`` compiles the permission predicate from the type's workflow
+    alone: on documents of that type it must keep exactly the documents the full one keeps."""
+    from sqlalchemy import select
+
+    from xietong.models import Node
+
+    user = people[role]
+    dialect = dbsession.get_bind().dialect.name
+    for type_name in ("filing", "rectification_order", "key_task", "progress_report"):
+        full = set(dbsession.scalars(select(Node.id).where(Node.type == type_name,
+                                                           *dashboards.visible(user, workflows, dialect=dialect))))
+        own = set(dbsession.scalars(select(Node.id).where(Node.type == type_name,
+                                                          *dashboards.visible(user, workflows, type_name, dialect))))
+        assert own == full, (role, type_name)
+    assert dashboards.visible(user, workflows, "no_such_type")[0] is not None  # matches nothing, raises nothing
+
+
+def test_the_leadership_task_list_is_the_tasks_the_reader_may_view(dbsession, workflows, people, world):
+    from xietong.security import permits
+    from xietong.services.tasks import task_summaries
+
+    leader = people["leader"]
+    figures = dashboards.leadership_figures(dbsession, workflows, leader, TODAY)
+    every = task_summaries(dbsession, TODAY)
+    from xietong.models import KeyTask
+
+    allowed = {t.id for t in every if permits(leader, dbsession.get(KeyTask, t.id), "view", workflows)}
+    assert [t.id for t in figures.tasks] == [t.id for t in every if t.id in allowed]
+    late = next(t for t in figures.tasks if t.number == "T5-1")
+    assert late.lead_units == ["测试甲局"] and late.cooperating_units == []  # the page names lead units only
+    full = next(t for t in every if t.number == "T5-1")
+    assert full.cooperating_units == ["市公安局"] and full.progress == late.progress == 40
+    assert figures.overdue_milestones >= 1 and figures.overdue_tasks >= 1
+
+
+def test_overdue_orders_come_soonest_first_and_stop_at_the_limit(dbsession, workflows, people, world):
+    more = [_order_for(dbsession, workflows, people, world.jia, 40 + i, date(2018, 3, 1 + i)) for i in range(3)]
+    orders = dashboards.open_orders(dbsession, workflows, people["leader"], TODAY, overdue_only=True)
+    due = [o.due_date for o in orders]
+    assert due == sorted(due) and {o.id for o in more} <= {o.id for o in orders}
+    two = dashboards.open_orders(dbsession, workflows, people["leader"], TODAY, overdue_only=True, limit=2)
+    assert [o.id for o in two] == [o.id for o in orders[:2]]
+    assert all(o.overdue for o in orders)
+    # the scorecard counts the same open orders per target unit
+    row = {r.unit_id: r for r in dashboards.scorecard(dbsession, workflows, people["leader"], TODAY)}[world.jia.id]
+    assert (row.orders_open, row.orders_overdue) == (4, 4)
+
+
+def _order_for(dbsession, workflows, people, unit, number, due):
+    from xietong.services import content
+    from xietong.services.workflow import Actor, fire
+
+    order = content.create(dbsession, workflows, "rectification_order", {
+        "title": f"整改通知{number}", "target_unit": unit.id, "basis": "实施方案", "findings": "未按期整改",
+        "due_date": due, "doc_number": f"黄信办〔2018〕{number}号"}, Actor.of(people["reviewer"]))
+    fire(dbsession, workflows, order.id, "issue", Actor.of(people["reviewer"]))
+    return order
+
+
+def test_a_unit_without_any_report_is_missing_even_beside_reports_without_a_unit(dbsession, workflows, people, world):
+    """The missing-report statement is a NOT IN over the reporting units: one report without a
+    unit (NULL) must not make every unit look as if it had reported."""
+    from xietong.models import AnnualReport
+    from xietong.services.reports import units_without_report
+    from xietong.services.workflow import Actor, create_document
+
+    orphan = AnnualReport(name="t5-orphan", path="/t5-orphan/", title="无单位报告", year=2025, catalogue="目录",
+                          platform="平台", sharing="共享", due_date=date(2026, 1, 10), unit_id=None,
+                          owner=world.jia_staff)
+    create_document(dbsession, workflows, orphan, Actor.of(world.jia_staff))
+    orphan.state = "submitted"  # nobody may submit a report without a unit: the row is made as found
+    dbsession.flush()
+    missing = {u.id for u in units_without_report(dbsession, 2025)}
+    assert {world.jia.id, world.hostile.id} <= missing

@@ -11,7 +11,7 @@ SQLAlchemy's ``version_id_col``: an UPDATE that finds another version raises
 ``StaleDataError`` instead of silently overwriting someone else's change.
 Nothing is hard-deleted: ``trashed_at`` marks a node as in the trash.
 """
-from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .meta import Base, UTCDateTime, utcnow
@@ -80,12 +80,17 @@ class LocalRole(Base):
     __table_args__ = (
         CheckConstraint("(unit_id IS NULL) != (user_id IS NULL)", name="one_principal"),
         UniqueConstraint("node_id", "unit_id", "user_id", "role"),
+        # partial: most rows are a unit's (user_id NULL), and SQLite's statistics count those
+        # NULLs as one value, so a full index looked useless for "user_id = ?" and the
+        # permission predicate's granted-ids subquery scanned the whole table (migration 0010)
+        Index("ix_local_roles_user_id", "user_id", sqlite_where=text("user_id IS NOT NULL"),
+              postgresql_where=text("user_id IS NOT NULL")),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     node_id: Mapped[int] = mapped_column(ForeignKey("nodes.id", ondelete="CASCADE"), index=True)
     unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"), index=True)
-    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     role: Mapped[str] = mapped_column(String(60))
 
     node: Mapped[Node] = relationship(back_populates="local_role_rows")

@@ -14,7 +14,8 @@ class RectificationOrder(Node):
     target_unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
     basis: Mapped[str] = mapped_column(Text, default="")
     findings: Mapped[str] = mapped_column(Text, default="")
-    due_date = mapped_column(Date, nullable=False)
+    # indexed: the dashboards list the overdue open orders by due date (migration 0010)
+    due_date = mapped_column(Date, nullable=False, index=True)
     doc_number: Mapped[str] = mapped_column(String(60), default="")
 
     target_unit: Mapped[Unit] = relationship(foreign_keys=[target_unit_id], lazy="joined")

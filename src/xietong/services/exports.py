@@ -34,7 +34,7 @@ from ..i18n import _
 from ..models import Filing, HistoryEntry, ProgressReport, Unit, User
 from . import dashboards
 from .reports import annual_due_date, missing_annual_reports
-from .tasks import REPORTED_STATES, task_summaries
+from .tasks import REPORTED_STATES, of_workflow
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MONEY_FORMAT = "#,##0.00"
@@ -94,10 +94,7 @@ def _state_title(workflows, locale: str, workflow_id: str, state_id: str) -> str
 
 
 def _visible_tasks(dbsession, workflows, user, today: date) -> list:
-    from ..models import KeyTask
-
-    shown = set(dbsession.scalars(select(KeyTask.id).where(*dashboards.visible(user, workflows))))
-    return [t for t in task_summaries(dbsession, today) if t.id in shown]
+    return dashboards.visible_tasks(dbsession, workflows, user, today)
 
 
 # -- the task ledger -------------------------------------------------------------------------------
@@ -112,10 +109,13 @@ TASK_COLUMNS = [
 def latest_progress_texts(dbsession, workflows, user) -> dict[int, str]:
     """task id -> text of its newest submitted or acknowledged progress report the user may see."""
     newest = (select(func.max(ProgressReport.id))
-              .where(ProgressReport.state.in_(REPORTED_STATES), ProgressReport.trashed_at.is_(None))
+              .where(of_workflow(ProgressReport, workflows, "progress_report"),
+                     ProgressReport.state.in_(REPORTED_STATES), ProgressReport.trashed_at.is_(None))
               .group_by(ProgressReport.task_id).correlate(None))
     rows = dbsession.execute(select(ProgressReport.task_id, ProgressReport.text)
-                             .where(ProgressReport.id.in_(newest), *dashboards.visible(user, workflows)))
+                             .where(ProgressReport.id.in_(newest),
+                                    *dashboards.visible(user, workflows, "progress_report",
+                                                        dbsession.get_bind().dialect.name)))
     return dict(rows.all())
 
 

@@ -73,7 +73,16 @@ def leadership(request):
                      "categories": [t.number for t in figures.tasks], "points": timeline,
                      "statuses": {k: _t(request, v) for k, v in MILESTONE_STATUS.items()}},
     }
+    labels: dict[int, str] = {}
+
+    def overdue_label(count: int) -> str:
+        """"3项逾期", translated once per count, not once per row of a scorecard of hundreds of units."""
+        if count not in labels:
+            labels[count] = _t(request, _("${count} overdue", mapping={"count": count}))
+        return labels[count]
+
     return _page(request, title=_("Leadership group dashboard"), figures=figures, states=states,
+                 overdue_label=overdue_label,
                  state_title=lambda s: titles.get(s, s), late_units=late_units, charts=charts,
                  milestone_status=milestone_status, status_titles=MILESTONE_STATUS,
                  order_states=state_titles(request, "rectification"),
