@@ -141,10 +141,9 @@ def _granted_clause(user: User, pairs_by_role: dict[str, list], dialect: str | N
     (workflow, state) pairs there: ``id IN (that)`` is computed once per statement, never
     per document scanned (a correlated EXISTS cost PostgreSQL over a second at 100k).
     """
-    mine = LocalRole.user_id == user.id
-    # Most grants are to units, so ANALYZE sees a single user_id (NULL) and SQLite would scan
-    # for the user's own; ``unlikely()`` tells its planner the test is selective (it is).
-    principal_rows = select(LocalRole.id).where(func.unlikely(mine) if dialect == "sqlite" else mine).union_all(
+    # two indexed selects, not ``user_id = ? OR unit_id = ?``, which SQLite answered by a scan
+    # (ix_local_roles_user_id is partial, migration 0010: nearly every grant is a unit's)
+    principal_rows = select(LocalRole.id).where(LocalRole.user_id == user.id).union_all(
         select(LocalRole.id).where(LocalRole.unit_id == user.unit_id))
     granted_node = aliased(Node, name="granted_node")
     by_role = [and_(LocalRole.role == _name(role), or_(*_pair_terms(pairs, granted_node)))

@@ -52,7 +52,7 @@ from sqlalchemy.orm import aliased
 
 from ..models import Filing, KeyTask, LocalRole, Milestone, Node, RectificationOrder, Unit
 from ..resources import SITE_PERMISSIONS
-from ..security import actionable_clause, permitted_clause
+from ..security import ByIdentity, actionable_clause, permitted_clause
 from ..workflow.loader import WorkflowSet
 from . import listing
 from .reports import annual_due_date, missing_annual_reports
@@ -74,23 +74,8 @@ def wan(cents: int | None) -> Decimal:
     return Decimal(int(cents or 0)).scaleb(-2)
 
 
-class _Identity:
-    """A hashable handle on an object by identity (a ``WorkflowSet`` holds mappings: no hash)."""
-
-    __slots__ = ("obj",)
-
-    def __init__(self, obj):
-        self.obj = obj
-
-    def __hash__(self) -> int:
-        return id(self.obj)
-
-    def __eq__(self, other) -> bool:
-        return isinstance(other, _Identity) and other.obj is self.obj
-
-
 @lru_cache(maxsize=256)
-def _workflows_of_type(handle: _Identity, type_name: str) -> WorkflowSet | None:
+def _workflows_of_type(handle: ByIdentity, type_name: str) -> WorkflowSet | None:
     """The set holding only the workflow bound to ``type_name`` (the same compiled workflow
     object), built once per set and type: ``permitted_clause`` caches its predicate by set."""
     workflows = handle.obj
@@ -112,7 +97,7 @@ def visible(user, workflows, type_name: str | None = None, dialect: str | None =
     orders rather than walk the due-date index)."""
     if type_name is None:
         return [Node.trashed_at.is_(None), permitted_clause(user, "view", workflows, dialect)]
-    own = _workflows_of_type(_Identity(workflows), type_name)
+    own = _workflows_of_type(ByIdentity(workflows), type_name)
     if own is None:
         return [false()]
     return [of_workflow(Node, own, type_name), Node.trashed_at.is_(None),
