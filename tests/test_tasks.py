@@ -12,7 +12,7 @@ import pytest
 from pyramid_mailer.mailer import DummyMailer
 from sqlalchemy import func, select
 
-from xietong.models import DelayRequest, KeyTask, LocalRole, Milestone, Notification, RectificationOrder, Unit
+from xietong.models import DelayRequest, KeyTask, LocalRole, Milestone, Node, Notification, RectificationOrder, Unit
 from xietong.services import ServiceError, content
 from xietong.services import tasks as task_service
 from xietong.services.deadlines import sweep
@@ -302,6 +302,20 @@ def test_progress_is_reported_by_a_cooperating_unit_and_acknowledged(dbsession, 
     assert report.state == "acknowledged"
     from xietong.security import permits
     assert permits(people["auditor"], report, "view", workflows)  # the lead unit follows it
+
+
+def test_two_units_report_on_one_task_in_the_same_year(dbsession, workflows, people):
+    """Reports are named per unit and year, and live under their task: the names must not meet there."""
+    audit_task = task(dbsession, "1")  # 市审计局 leads, 市公安局 cooperates
+    names = set()
+    other_task = task(dbsession, "2")  # 市公安局 cooperates there too
+    for role, on in (("staff", audit_task), ("auditor", audit_task), ("staff", audit_task), ("staff", other_task)):
+        report = content.create(dbsession, workflows, "progress_report", {
+            "title": "进展", "task": on.id, "percentage": 10, "text": "无"}, Actor.of(people[role]))
+        dbsession.flush()
+        names.add((on.id, report.name))
+    assert len(names) == 4
+    assert len({r.path for r in dbsession.query(Node).filter(Node.type == "progress_report")}) == 4
 
 
 def test_only_units_of_the_task_may_report_on_it(testapp, dbsession, users, people):

@@ -15,7 +15,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Callable
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm.exc import StaleDataError
 
 from ..i18n import _
@@ -252,10 +252,20 @@ def _check_reporting_unit(dbsession, task_id: int, actor: Actor) -> KeyTask:
     return task
 
 
-def _next_name(dbsession, info: ContentType, unit_id: int, year: int) -> str:
+def _next_name(dbsession, info: ContentType, unit_id: int, year: int, parent_id: int | None = None) -> str:
+    """``2018-001``: the unit's next number of the type in the year, free among its siblings too.
+
+    A progress report lives under its task, where several units' reports meet: the unit's
+    next number may already name another unit's report there (UNIQUE(parent_id, name)).
+    """
     count = dbsession.scalar(select(func.count(Node.id)).where(Node.type == info.name, Node.unit_id == unit_id,
                                                                Node.name.like(f"{year}-%")))
-    return f"{year}-{count + 1:03d}"
+    number = count + 1
+    while parent_id is not None and dbsession.scalar(select(Node.id).where(
+            Node.name == f"{year}-{number:03d}",
+            or_(Node.parent_id == parent_id, and_(Node.type == info.name, Node.unit_id == unit_id)))) is not None:
+        number += 1  # taken under the task, or (after such a skip) by the unit's own earlier report
+    return f"{year}-{number:03d}"
 
 
 def create(dbsession, workflows, type_name: str, data: dict, actor: Actor, unit: Unit | None = None):
@@ -272,7 +282,7 @@ def create(dbsession, workflows, type_name: str, data: dict, actor: Actor, unit:
         _check_unique_report(dbsession, AggregateReport, year, None)
     elif type_name == "progress_report":
         task = _check_reporting_unit(dbsession, data.get("task"), actor)
-    name = _next_name(dbsession, info, unit.id, year)
+    name = _next_name(dbsession, info, unit.id, year, task.id if task is not None else None)
     document = info.model(name=name, path=f"/units/{unit.url_name}/{info.folder}/{name}/", title="",
                           unit_id=unit.id, owner=actor.user)
     _apply(dbsession, document, data)
