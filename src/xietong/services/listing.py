@@ -64,23 +64,34 @@ def _conditions(dialect, user, workflows, permission, type_, state, unit_id, yea
     return conditions
 
 
-def load_documents(dbsession, ids: list[int], *, related: bool = True) -> list:
-    """The documents ``ids`` in that order, each with its subclass columns and its unit.
+def load_documents(dbsession, rows, *, related: bool = True) -> list:
+    """The documents of ``rows`` — ``(id, type)`` pairs, in order — with their type's columns and unit.
 
-    The units come in one more statement (``selectinload``): rows of a listing show their
-    unit, and a lazy load per distinct unit was 43 statements on a page of 50.
-    ``related=False``: none of the types' collections (a filing's systems, a plan's items
-    and their systems, local roles) — rows that show only columns do not need them, and
-    loading them was a third of a search page (6.7 ms of 20 hits at 100k documents).
+    Only the types on the page are joined: with every type's table outer-joined, PostgreSQL
+    spent 4–6 ms planning the load of 20 search hits (docs/PERFORMANCE.md).  The units come
+    in one more statement (``selectinload``): rows of a listing show their unit, and a lazy
+    load per distinct unit was 43 statements on a page of 50.  ``related=False``: none of
+    the types' collections (a filing's systems, a plan's items and their systems, local
+    roles) — rows that show only columns do not need them, and loading them was a third of
+    a search page (6.7 ms of 20 hits at 100k documents).
     """
-    if not ids:
+    if not rows:
         return []
-    any_type = with_polymorphic(Node, "*")
-    options = [selectinload(any_type.unit)]
+    statement = _load_statement(tuple(sorted({type_ for _id, type_ in rows})), related)
+    ids = [id_ for id_, _type in rows]
+    loaded = {d.id: d for d in dbsession.scalars(statement, {"ids": ids})}
+    return [loaded[i] for i in ids if i in loaded]
+
+
+@lru_cache(maxsize=512)
+def _load_statement(types: tuple[str, ...], related: bool):
+    mappers = Node.__mapper__.polymorphic_map
+    classes = [mappers[t].class_ for t in types if t in mappers and mappers[t].class_ is not Node]
+    some_types = with_polymorphic(Node, classes)
+    options = [selectinload(some_types.unit)]
     if not related:
         options.append(lazyload("*"))
-    loaded = {d.id: d for d in dbsession.scalars(select(any_type).where(any_type.id.in_(ids)).options(*options))}
-    return [loaded[i] for i in ids if i in loaded]
+    return select(some_types).where(some_types.id.in_(bindparam("ids", expanding=True))).options(*options)
 
 
 def documents(dbsession, workflows, user, *, permission: str = "view", type_: str | None = None,
@@ -105,8 +116,8 @@ def documents(dbsession, workflows, user, *, permission: str = "view", type_: st
         statements = _build(_conditions(dialect, user, workflows, *key[:-1], extra), dialect, count_cap)
     total = dbsession.scalar(statements.count)
     page_ids = statements.few if total <= COUNT_CAP else statements.many
-    ids = list(dbsession.scalars(page_ids, {"page_limit": limit, "page_offset": offset}))
-    return Page(load_documents(dbsession, ids, related=actionable), total, limit, offset,
+    rows = dbsession.execute(page_ids, {"page_limit": limit, "page_offset": offset}).all()
+    return Page(load_documents(dbsession, rows, related=actionable), total, limit, offset,
                 capped=count_cap is not None and total > count_cap)
 
 
@@ -119,7 +130,7 @@ class _Statements:
 
 def _build(conditions: list, dialect: str, cap: int | None) -> _Statements:
     def page_ids(few: bool):
-        return (select(Node.id).where(*conditions).order_by(*newest_first(dialect, few))
+        return (select(Node.id, Node.type).where(*conditions).order_by(*newest_first(dialect, few))
                 .limit(bindparam("page_limit", type_=Integer)).offset(bindparam("page_offset", type_=Integer)))
     return _Statements(count_statement(conditions, cap), page_ids(True), page_ids(False))
 
