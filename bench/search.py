@@ -62,17 +62,18 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from sqlalchemy import insert, select, text
-from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from xietong.db import make_engine, write_engine
-from xietong.migrate import alembic_config, upgrade
 from xietong.models import Filing, Node, Unit, User
 from xietong.services import search as search_service
 from xietong.services.seed import load_units
 from xietong.services.users import create_user
 from xietong.startup import DEFAULT_WORKFLOWS
 from xietong.workflow import load_or_fail
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from generate import reset  # noqa: E402  (an empty database at the newest migration)
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_URL = f"sqlite:///{ROOT / 'var' / 'bench-search.sqlite'}"
@@ -95,16 +96,7 @@ STATES = ["draft", "submitted", "reviewed", "approved", "funding_blocked", "retu
 
 
 def rebuild(url: str, docs: int, seed: int = 7) -> None:
-    parsed = make_url(url)
-    if parsed.get_backend_name() == "sqlite":
-        Path(parsed.database).unlink(missing_ok=True)
-    else:
-        engine = make_engine(url)
-        with engine.begin() as conn:
-            conn.execute(text("DROP SCHEMA public CASCADE"))
-            conn.execute(text("CREATE SCHEMA public"))
-        engine.dispose()
-    upgrade(alembic_config(None, url=url))
+    reset(url)
     engine = make_engine(url)
     with Session(bind=write_engine(engine)) as session:
         load_units(session)

@@ -147,8 +147,10 @@ def test_total_and_paging(dbsession, workflows, people, docs):
 
 
 @pytest.mark.parametrize("q", ["监控", "视频监控"])  # a scanned term and an indexed one
-def test_every_page_boundary_keeps_title_hits_first(dbsession, workflows, people, docs, q):
+@pytest.mark.parametrize("cap", [1000, 2])  # few hits (sorted) and many (read newest first)
+def test_every_page_boundary_keeps_title_hits_first(dbsession, workflows, people, docs, q, cap, monkeypatch):
     """Pages are read as title hits, then the rest: every offset gives the same order as one list."""
+    monkeypatch.setattr("xietong.services.search.COUNT_CAP", cap)
     staff = people["staff"]
     for number in range(3):
         filing(dbsession, workflows, staff, f"预算{number}", "涉及视频监控的经费")
@@ -255,6 +257,17 @@ def test_the_search_page_pages(testapp, dbsession, workflows, people, users, doc
     assert first.text.count("</mark>材料") == 20 and 'rel="next"' in first.text
     second = testapp.get("/search", {"q": "批量备案", "page": 2})
     assert second.text.count("</mark>材料") == 5 and 'rel="prev"' in second.text
+
+
+def test_the_search_page_says_more_than_the_cap(testapp, dbsession, workflows, people, users, docs, monkeypatch):
+    monkeypatch.setattr("xietong.views.search.COUNT_CAP", 3)
+    for number in range(5):
+        filing(dbsession, workflows, people["staff"], f"批量备案材料{number}")
+    dbsession.flush()
+    login(testapp, users["staff"])
+    page = testapp.get("/search", {"q": "批量备案"})
+    assert "找到超过 3 份文档" in page.html.find(id="search-total").text
+    assert page.text.count("</mark>材料") == 5
 
 
 def token_for(testapp, username) -> dict:

@@ -210,13 +210,18 @@ def assert_write_transaction(dbsession) -> None:
 
 
 @lru_cache(maxsize=1)
+def document_statement():
+    """The document ``:document_id`` with its type's columns, in one statement built once
+    (SQLAlchemy's cache key of a new polymorphic select cost ~3 ms per transition)."""
+    any_type = with_polymorphic(Node, "*")
+    return select(any_type).where(any_type.id == bindparam("document_id", type_=Integer))
+
+
+@lru_cache(maxsize=1)
 def _lock_statement():
-    """Built once: SQLAlchemy's cache key of a new polymorphic select cost ~3 ms per transition."""
     # every subclass's columns, re-read (guards read them); only the nodes row is locked
     # (PostgreSQL refuses FOR UPDATE on the nullable side of the subclass outer joins)
-    any_type = with_polymorphic(Node, "*")
-    return (select(any_type).where(any_type.id == bindparam("document_id", type_=Integer))
-            .with_for_update(of=Node).execution_options(populate_existing=True))
+    return document_statement().with_for_update(of=Node).execution_options(populate_existing=True)
 
 
 def lock_document(dbsession, document_id: int) -> Node:

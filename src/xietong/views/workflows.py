@@ -12,23 +12,23 @@ changes (``services.content.changes_of``), merged by time; the changes of one sa
 """
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from functools import lru_cache
 import re
 
 from pyramid.httpexceptions import HTTPNotFound, HTTPSeeOther
 from pyramid.view import view_config
-from sqlalchemy import Integer, bindparam, select
-from sqlalchemy.orm import lazyload, with_polymorphic
+from sqlalchemy import select
+from sqlalchemy.orm import lazyload
 
 from ..formatting import format_date
 from ..i18n import _, translate
-from ..models import Filing, IntegrationPlan, Node, Unit, User
+from ..models import Filing, IntegrationPlan, Unit, User
 from ..roles import ROLE_TITLES
 from ..services import content, history, privacy
 from ..services.attachments import attachments_of
 from ..workflow.guards import sharing_problems
 from . import documents
-from ..services.workflow import Actor, DocumentNotFound, TransitionError, available_transitions, fire
+from ..services.workflow import (Actor, DocumentNotFound, TransitionError, available_transitions, document_statement,
+                                 fire)
 
 
 COMMENT_TITLES = {"required": _("required"), "optional": _("optional"), "none": _("no comment")}
@@ -38,19 +38,13 @@ def workflows_of(request):
     return request.registry["workflows"]
 
 
-@lru_cache(maxsize=1)
-def _document_statement():
-    """The document with its type's columns in one statement (``get`` then loaded those lazily)."""
-    any_type = with_polymorphic(Node, "*")
-    return select(any_type).where(any_type.id == bindparam("id", type_=Integer))
-
-
 def document_factory(request):
     """The route's context: the document named by ``{id}`` (404 when missing or trashed)."""
     raw = request.matchdict["id"]
     if not (raw.isascii() and raw.isdigit() and len(raw) <= 15):  # SQLite integers end at 2**63
         raise HTTPNotFound()
-    document = request.dbsession.execute(_document_statement(), {"id": int(raw)}).scalar_one_or_none()
+    # with its type's columns in one statement (``get`` then loaded those lazily)
+    document = request.dbsession.execute(document_statement(), {"document_id": int(raw)}).scalar_one_or_none()
     if document is None or document.trashed_at is not None or document.workflow_id is None:
         raise HTTPNotFound()
     return document
