@@ -159,12 +159,35 @@ def app_settings(url: str) -> dict:
     return settings
 
 
-def count_statements(url: str, paths: dict[str, tuple[str, str]], password: str) -> dict[str, int]:
-    """scenario -> statements of one request (after a warm-up request), for (username, path) each."""
+@dataclass
+class Statements:
+    """A page's SQL in process: with the cache of figures warm, and right after a write (cold)."""
+    warm: int
+    cold: int
+    cold_ms: float  # the median of COLD_RUNS requests, each right after a write
+
+    @property
+    def note(self) -> str:
+        return f"after a write: {self.cold} SQL, {self.cold_ms:.0f} ms in process"
+
+
+COLD_RUNS = 5
+
+
+def count_statements(url: str, paths: dict[str, tuple[str, str]], password: str) -> dict[str, Statements | None]:
+    """scenario -> its statements (after a warm-up request) and its cold path, for (username, path) each.
+
+    Cold: the site's generation token replaced first, as any committed write does
+    (xietong/generation.py), so the page computes its cached figures again.
+    """
+    import statistics
+
     import webtest
-    from sqlalchemy import event
+    from sqlalchemy import event, update
 
     from xietong import main
+    from xietong.generation import new_token
+    from xietong.models import SiteGeneration
     from xietong.testing import login
 
     app = main({}, **app_settings(url))
@@ -174,8 +197,12 @@ def count_statements(url: str, paths: dict[str, tuple[str, str]], password: str)
     def count(*_args):
         seen[0] += 1
 
-    event.listen(engine, "before_cursor_execute", count)
+    def write():
+        with engine.begin() as conn:
+            conn.execute(update(SiteGeneration).values(token=new_token()))
+
     clients, result = {}, {}
+    event.listen(engine, "before_cursor_execute", count)
     try:
         for scenario, (username, path) in paths.items():
             if username not in clients:
@@ -189,7 +216,14 @@ def count_statements(url: str, paths: dict[str, tuple[str, str]], password: str)
                 continue
             seen[0] = 0
             client.get(path)
-            result[scenario] = seen[0]
+            warm = seen[0]
+            times = []
+            for _ in range(COLD_RUNS):
+                write()
+                seen[0], started = 0, time.perf_counter()
+                client.get(path)
+                times.append((time.perf_counter() - started) * 1000)
+            result[scenario] = Statements(warm, seen[0], statistics.median(times))
     finally:
         event.remove(engine, "before_cursor_execute", count)
         engine.dispose()
@@ -405,9 +439,10 @@ def run_database(args, db: str) -> list[Row]:
             items = [("GET", p, None) for p in pages] if scenario == "document_page" else [("GET", path, None)]
             headers = {"Cookie": cookies[username]}
             if status_of(x_port, items[0][1], headers["Cookie"]) == 404:
-                rows.append(Row(scenario, None, sql.get(scenario), "not available (404)"))
+                rows.append(Row(scenario, None, None, "not available (404)"))
                 continue
-            rows.append(Row(scenario, measure(x_url, items, headers), sql.get(scenario)))
+            found = sql.get(scenario)
+            rows.append(Row(scenario, measure(x_url, items, headers), found.warm, found.note))
         baseline_runs.append(measure(b_url, base_items))
         rows.append(transitions(args, url, x_port, chosen["pairs"], password))
         rows.append(memory(args, xietong.pid, x_url, pages, cookies["bench_staff"]))

@@ -26,6 +26,8 @@ from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from . import generation  # noqa: F401 — its session listeners move the cache token on every write
+
 BUSY_TIMEOUT_MS = 10_000
 CONNECT_TIMEOUT_S = 5
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -99,7 +101,8 @@ def includeme(config):
     session through ``environ['xietong.dbsession']`` (rolled back after the test).
     Each request session carries the mailer (built once, here) in ``session.info``
     for effects sent after commit (see :func:`xietong.services.notifications.mail_info`);
-    a session handed in by a test carries whatever the test put there.
+    a session handed in by a test carries whatever the test put there.  Every request session
+    also carries the application's cache of figures (:mod:`xietong.generation`).
     """
     from .services.notifications import mail_info
 
@@ -112,6 +115,7 @@ def includeme(config):
     config.registry["db.session_factory"] = factory
     mail = mail_info(settings)
     config.registry["mail"] = mail
+    cache = config.registry[generation.CACHE_KEY] = generation.Cache()
 
     def dbsession(request):
         session = request.environ.get("xietong.dbsession")
@@ -119,6 +123,7 @@ def includeme(config):
             bind = None if request.method in SAFE_METHODS else write_engine(engine)
             session = tm_session(factory, request.tm, bind=bind)
             session.info.update(mail)
+        session.info.setdefault(generation.CACHE_KEY, cache)
         return session
 
     config.add_request_method(dbsession, reify=True)

@@ -320,9 +320,22 @@ def live_server_factory(fresh_db_url):
 
     yield start
     for server, thread, wsgi in servers:
-        server.close()
-        thread.join(timeout=5)
+        stop_waitress(server, thread)
         wsgi.registry["db.engine"].dispose()
+
+
+def stop_waitress(server, thread) -> None:
+    """Stop a waitress server running in ``thread``.
+
+    Closing the listening socket is not enough: waitress's loop runs while any connection
+    is open, and a browser keeps its connections alive, so every test waited out the join's
+    timeout (5 s).  Close the open connections too, then the loop ends at once.
+    """
+    server.close()
+    for channel in list(server._map.values()):
+        channel.handle_close()
+    server.task_dispatcher.shutdown()
+    thread.join(timeout=5)
 
 
 @pytest.fixture

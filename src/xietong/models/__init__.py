@@ -10,3 +10,4 @@ from .rectification import RectificationOrder  # noqa: F401
 from .records import Attachment, FieldChange, Notification  # noqa: F401
 from .tasks import TASK_SECTIONS, DelayRequest, KeyTask, Milestone, MilestoneReminder, ProgressReport  # noqa: F401
 from .reports import ANNUAL_SECTIONS, AggregateReport, AnnualReport  # noqa: F401
+from .generation import SiteGeneration  # noqa: F401

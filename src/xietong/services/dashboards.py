@@ -377,9 +377,21 @@ def worklist_items(dbsession, workflows, user, limit: int) -> listing.Page:
     return listing.Page([WorkItem(*row) for row in rows], total, limit, 0)
 
 
+@dataclass(frozen=True)
+class UnitLine:
+    """A unit as the dashboards name it: plain data, so figures may outlive their session (cached)."""
+    id: int
+    short_name: str
+    name: str
+
+    @classmethod
+    def of(cls, unit: Unit) -> "UnitLine":
+        return cls(unit.id, unit.short_name, unit.name)
+
+
 @dataclass
 class UnitFigures:
-    unit: Unit
+    unit: UnitLine
     worklist: listing.Page
     overdue_milestones: list[MilestoneLine]
     open_orders: list[OrderLine]
@@ -391,7 +403,7 @@ def unit_figures(dbsession, workflows, user, today: date, worklist_limit: int = 
     rectification orders addressed to it, its filings by state."""
     unit_id = user.unit_id
     return UnitFigures(
-        unit=user.unit,
+        unit=UnitLine.of(user.unit),
         worklist=worklist_items(dbsession, workflows, user, worklist_limit),
         overdue_milestones=overdue_milestones(dbsession, workflows, user, today, unit_id=unit_id),
         open_orders=open_orders(dbsession, workflows, user, today, unit_id=unit_id),
@@ -415,7 +427,7 @@ class LeadershipFigures:
     scorecard: list[ScoreRow]
     overdue_orders: list[OrderLine]
     report_year: int
-    missing_reports: list[Unit]
+    missing_reports: list[UnitLine]
 
     @property
     def overdue_tasks(self) -> int:
@@ -440,5 +452,5 @@ def leadership_figures(dbsession, workflows, user, today: date) -> LeadershipFig
         scorecard=scorecard(dbsession, workflows, user, today),
         overdue_orders=open_orders(dbsession, workflows, user, today, overdue_only=True),
         report_year=year,
-        missing_reports=missing_annual_reports(dbsession, year, today),
+        missing_reports=[UnitLine.of(u) for u in missing_annual_reports(dbsession, year, today)],
     )

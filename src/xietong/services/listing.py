@@ -11,6 +11,7 @@ from functools import lru_cache
 from sqlalchemy import Integer, bindparam, func, literal_column, select
 from sqlalchemy.orm import lazyload, selectinload, with_polymorphic
 
+from ..generation import cached
 from ..models import Node
 from ..security import Principal, ByIdentity, actionable_clause, permitted_clause
 
@@ -105,16 +106,19 @@ def documents(dbsession, workflows, user, *, permission: str = "view", type_: st
     alone (no subclass joins to carry through the count and the sort: at 100k documents
     the outer joins of ``with_polymorphic`` cost more than the filter), then the page's
     documents by id with every subclass's columns.  ``count_cap``: count at most that many
-    (and one more, to know there are more).
+    (and one more, to know there are more).  The count is cached until the next write
+    (:mod:`xietong.generation`): paging through a worklist counts it once.
     """
     limit, offset = _bounded(limit, offset)
     dialect = _dialect(dbsession)
     key = (permission, type_, state, unit_id, year, actionable, count_cap)
     if extra is None:
-        statements = _statements(ByIdentity(workflows), Principal.of(user), dialect, *key)
+        principal = Principal.of(user)
+        statements = _statements(ByIdentity(workflows), principal, dialect, *key)
+        total = cached(dbsession, ("listing_count", principal, key), lambda: dbsession.scalar(statements.count))
     else:
         statements = _build(_conditions(dialect, user, workflows, *key[:-1], extra), dialect, count_cap)
-    total = dbsession.scalar(statements.count)
+        total = dbsession.scalar(statements.count)
     page_ids = statements.few if total <= COUNT_CAP else statements.many
     rows = dbsession.execute(page_ids, {"page_limit": limit, "page_offset": offset}).all()
     return Page(load_documents(dbsession, rows, related=actionable), total, limit, offset,

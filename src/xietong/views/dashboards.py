@@ -6,13 +6,19 @@ shapes each chart as a small JSON document that ``static/js/dashboards.js`` turn
 ECharts options (the page carries it in a ``<script type="application/json">`` block —
 data, not script, so the CSP's ``script-src 'self'`` holds).  Every chart has its table
 beside it with the same figures (``templates/_dashboard.jinja2``).
+
+The figures are cached until the next write anywhere (:mod:`xietong.generation`), per reader's
+principal and China date: a leadership group refreshing its page between two writes costs one
+computation, not one per refresh.
 """
 from pyramid.httpexceptions import HTTPSeeOther
 from pyramid.view import view_config
 
 from ..formatting import china_today, format_date
+from ..generation import cached
 from ..i18n import _, translate
 from ..services import dashboards
+from ..security import Principal
 from ..services.reports import annual_due_date
 from .documents import localized_title, workflows_of
 
@@ -40,6 +46,11 @@ def _t(request, message) -> str:
     return translate(request.localizer, message)
 
 
+def _figures(request, page: str, compute, *key):
+    """``compute()``, cached per page, reader (their principal: what the predicates read) and ``key``."""
+    return cached(request.dbsession, (page, Principal.of(request.identity.user), *key), compute)
+
+
 def _page(request, **values) -> dict:
     return {"today": china_today(), "fmt_amount": lambda v: f"{v:,.2f}", **values}
 
@@ -54,7 +65,8 @@ def entry(request):
              permission="view_leadership_dashboard")
 def leadership(request):
     today = china_today()
-    figures = dashboards.leadership_figures(request.dbsession, workflows_of(request), request.identity.user, today)
+    figures = _figures(request, "leadership", lambda: dashboards.leadership_figures(
+        request.dbsession, workflows_of(request), request.identity.user, today), today)
     titles = state_titles(request, "key_task")
     states = [(state, titles.get(state, state), figures.task_states.get(state, 0)) for state in titles]
     late_units = [row for row in figures.scorecard if row.milestones_overdue]
@@ -93,7 +105,9 @@ def leadership(request):
              permission="view_finance_dashboard")
 def finance(request):
     workflows, user = workflows_of(request), request.identity.user
-    figures = dashboards.finance_figures(request.dbsession, workflows, user)
+    figures, awaiting = _figures(request, "finance", lambda: (
+        dashboards.finance_figures(request.dbsession, workflows, user),
+        dashboards.filings_awaiting_decision(request.dbsession, workflows, user)))
 
     def year_label(row) -> str:
         return _t(request, _("${unit} · ${year}", mapping={"unit": row.unit, "year": row.year}))
@@ -105,14 +119,14 @@ def finance(request):
         "stack": True, "decimals": 2, "categories": [year_label(row) for row in figures.rows],
         "series": [{"name": _t(request, name), "data": [float(getattr(row, attr)) for row in figures.rows]}
                    for name, attr in series]}}
-    awaiting = dashboards.filings_awaiting_decision(request.dbsession, workflows, user)
     return _page(request, title=_("Finance dashboard"), figures=figures, awaiting=awaiting, charts=charts)
 
 
 @view_config(route_name="dashboard_unit", renderer="dashboard_unit.jinja2", request_method="GET")
 def unit(request):
     today = china_today()
-    figures = dashboards.unit_figures(request.dbsession, workflows_of(request), request.identity.user, today)
+    figures = _figures(request, "unit", lambda: dashboards.unit_figures(
+        request.dbsession, workflows_of(request), request.identity.user, today), today)
     titles = state_titles(request, "filing")
     filings = [(f, titles.get(f.state, f.state)) for f in figures.filings]
     charts = {"filings": {
