@@ -19,7 +19,8 @@ from sqlalchemy import func, select
 
 from ..i18n import _
 from ..models import LoginAttempt, User, utcnow
-from ..passwords import DUMMY_HASH, hash_password, needs_rehash, verify_password
+from .. import passwords
+from ..passwords import hash_password, needs_rehash, verify_password
 
 WINDOW = timedelta(minutes=15)
 MAX_PER_USERNAME = 5
@@ -67,7 +68,7 @@ def authenticate(dbsession, username: str, password: str, address: str) -> Login
                            throttled=True)
     user = dbsession.execute(select(User).where(User.username == username)).scalar_one_or_none()
     # as bytes: a lone surrogate then fails to match instead of failing to encode
-    valid = verify_password(user.password_hash if user else DUMMY_HASH,
+    valid = verify_password(user.password_hash if user else passwords.DUMMY_HASH,
                             (password or "").encode("utf-8", "surrogatepass"))
     ok = bool(user and valid and user.active)
     dbsession.add(LoginAttempt(username=username, address=address, succeeded=ok))
