@@ -127,3 +127,18 @@ def test_a_filing_submitted_through_one_worker_is_on_every_workers_badge(gunicor
     assert answer.status_code == 200, answer.text
     assert badges() == {before.pop() + 1}
 
+
+
+def test_a_cached_dashboard_is_kept_per_language(testapp, users):
+    login(testapp, users["staff"])
+
+    def heading() -> str:
+        return testapp.get("/dashboards/unit").html.h1.text
+
+    chinese = heading()
+    assert heading() == chinese  # from the cache
+    testapp.get("/locale/en", params={"came_from": "/dashboards/unit"}, status=303)
+    english = heading()
+    assert english.startswith("Dashboard of") and english != chinese
+    testapp.get("/locale/zh_CN", params={"came_from": "/dashboards/unit"}, status=303)
+    assert heading() == chinese

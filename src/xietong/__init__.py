@@ -30,6 +30,7 @@ def main(global_config, **settings):
     with Configurator(settings=settings, root_factory="xietong.resources.Root") as config:
         config.set_session_factory(session_factory(settings))
         config.include("pyramid_jinja2")
+        config.include(".fragments")
         config.include(".i18n")
         config.include(".db")
         config.include(".startup")

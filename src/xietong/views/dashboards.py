@@ -8,8 +8,9 @@ data, not script, so the CSP's ``script-src 'self'`` holds).  Every chart has it
 beside it with the same figures (``templates/_dashboard.jinja2``).
 
 The figures are cached until the next write anywhere (:mod:`xietong.generation`), per reader's
-principal and China date: a leadership group refreshing its page between two writes costs one
-computation, not one per refresh.
+principal and China date, and so is each page's rendered content block (:mod:`xietong.fragments`,
+also per language): a leadership group refreshing its page between two writes costs one
+computation and one rendering, not one per refresh.
 """
 from pyramid.httpexceptions import HTTPSeeOther
 from pyramid.view import view_config
@@ -51,8 +52,11 @@ def _figures(request, page: str, compute, *key):
     return cached(request.dbsession, (page, Principal.of(request.identity.user), *key), compute)
 
 
-def _page(request, **values) -> dict:
-    return {"today": china_today(), "fmt_amount": lambda v: f"{v:,.2f}", **values}
+def _page(request, page: str, **values) -> dict:
+    """The template's values; ``fragment``: the key its content block is cached under (xietong.fragments)."""
+    today = china_today()
+    fragment = (page, Principal.of(request.identity.user), today, request.locale_name)
+    return {"today": today, "fmt_amount": lambda v: f"{v:,.2f}", "fragment": fragment, **values}
 
 
 @view_config(route_name="dashboards", request_method="GET")
@@ -93,7 +97,7 @@ def leadership(request):
             labels[count] = _t(request, _("${count} overdue", mapping={"count": count}))
         return labels[count]
 
-    return _page(request, title=_("Leadership group dashboard"), figures=figures, states=states,
+    return _page(request, "leadership", title=_("Leadership group dashboard"), figures=figures, states=states,
                  overdue_label=overdue_label,
                  state_title=lambda s: titles.get(s, s), late_units=late_units, charts=charts,
                  milestone_status=milestone_status, status_titles=MILESTONE_STATUS,
@@ -119,7 +123,7 @@ def finance(request):
         "stack": True, "decimals": 2, "categories": [year_label(row) for row in figures.rows],
         "series": [{"name": _t(request, name), "data": [float(getattr(row, attr)) for row in figures.rows]}
                    for name, attr in series]}}
-    return _page(request, title=_("Finance dashboard"), figures=figures, awaiting=awaiting, charts=charts)
+    return _page(request, "finance", title=_("Finance dashboard"), figures=figures, awaiting=awaiting, charts=charts)
 
 
 @view_config(route_name="dashboard_unit", renderer="dashboard_unit.jinja2", request_method="GET")
@@ -133,6 +137,6 @@ def unit(request):
         "type": "bar", "title": _t(request, _("Filings by state")), "unit": _t(request, _("filings")),
         "categories": [title for _f, title in filings],
         "series": [{"name": _t(request, _("Filings")), "data": [f.count for f, _title in filings]}]}}
-    return _page(request, title=_("My unit's dashboard"), figures=figures, filings=filings, charts=charts,
+    return _page(request, "unit", title=_("My unit's dashboard"), figures=figures, filings=filings, charts=charts,
                  order_states=state_titles(request, "rectification"),
                  role_titles={"lead": _("Lead unit"), "contributor": _("Cooperating unit")})
