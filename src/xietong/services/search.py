@@ -71,8 +71,9 @@ import colander
 from sqlalchemy import Integer, and_, column, literal_column, not_, select, table, text
 
 from ..i18n import _
+from ..generation import cached
 from ..models import Node, Unit
-from ..security import permitted_clause
+from ..security import Principal, permitted_clause
 from . import ServiceError
 from .listing import COUNT_CAP, MAX_PAGE, Page, count, load_documents, newest_first
 
@@ -184,7 +185,9 @@ def search(dbsession, workflows, user, q, *, type_: str | None = None, state: st
                 permitted_clause(user, "view", workflows, dialect, state=state)]
     # SQLite tests the terms of a scan in this order: the text first, the permission clause last
     with unprepared(dbsession):
-        total = count(dbsession, text_conditions(terms, dialect) + filters, count_cap)
+        # cached until the next write (xietong.generation): paging through the hits counts them once
+        total = cached(dbsession, ("search_count", Principal.of(user), terms, type_, state, unit_id, count_cap),
+                       lambda: count(dbsession, text_conditions(terms, dialect) + filters, count_cap))
         few = total <= COUNT_CAP
         rows = _page_ids(dbsession, text_conditions(terms, dialect, many=not few) + filters, terms, dialect,
                          limit, offset, few=few) if total else []
