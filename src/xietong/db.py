@@ -123,7 +123,7 @@ def includeme(config):
             bind = None if request.method in SAFE_METHODS else write_engine(engine)
             session = tm_session(factory, request.tm, bind=bind)
             session.info.update(mail)
-        session.info.setdefault(generation.CACHE_KEY, cache)
+        session.info[generation.CACHE_KEY] = cache  # a test's session may serve two applications
         return session
 
     config.add_request_method(dbsession, reify=True)

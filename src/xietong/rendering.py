@@ -75,14 +75,14 @@ def _worklist_count(request) -> int:
     PostgreSQL at 100k documents), and between two writes it cannot change.
     """
     from .generation import cached
-    from .security import Principal
+    from .security import ByIdentity, Principal
     from .services.listing import worklist_count
 
     if "workflows" not in request.registry or request.matched_route is None:
         return 0
-    user = request.identity.user
-    return cached(request.dbsession, ("worklist_count", Principal.of(user), BADGE_CAP),
-                  lambda: worklist_count(request.dbsession, request.registry["workflows"], user, cap=BADGE_CAP))
+    user, workflows = request.identity.user, request.registry["workflows"]
+    return cached(request.dbsession, ("worklist_count", ByIdentity(workflows), Principal.of(user), BADGE_CAP),
+                  lambda: worklist_count(request.dbsession, workflows, user, cap=BADGE_CAP))
 
 
 def _add_globals(event: BeforeRender) -> None:

@@ -113,9 +113,9 @@ def documents(dbsession, workflows, user, *, permission: str = "view", type_: st
     dialect = _dialect(dbsession)
     key = (permission, type_, state, unit_id, year, actionable, count_cap)
     if extra is None:
-        principal = Principal.of(user)
-        statements = _statements(ByIdentity(workflows), principal, dialect, *key)
-        total = cached(dbsession, ("listing_count", principal, key), lambda: dbsession.scalar(statements.count))
+        principal, handle = Principal.of(user), ByIdentity(workflows)
+        statements = _statements(handle, principal, dialect, *key)
+        total = cached(dbsession, ("listing_count", handle, principal, key), lambda: dbsession.scalar(statements.count))
     else:
         statements = _build(_conditions(dialect, user, workflows, *key[:-1], extra), dialect, count_cap)
         total = dbsession.scalar(statements.count)

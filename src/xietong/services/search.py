@@ -73,7 +73,7 @@ from sqlalchemy import Integer, and_, column, literal_column, not_, select, tabl
 from ..i18n import _
 from ..generation import cached
 from ..models import Node, Unit
-from ..security import Principal, permitted_clause
+from ..security import ByIdentity, Principal, permitted_clause
 from . import ServiceError
 from .listing import COUNT_CAP, MAX_PAGE, Page, count, load_documents, newest_first
 
@@ -186,7 +186,8 @@ def search(dbsession, workflows, user, q, *, type_: str | None = None, state: st
     # SQLite tests the terms of a scan in this order: the text first, the permission clause last
     with unprepared(dbsession):
         # cached until the next write (xietong.generation): paging through the hits counts them once
-        total = cached(dbsession, ("search_count", Principal.of(user), terms, type_, state, unit_id, count_cap),
+        total = cached(dbsession, ("search_count", ByIdentity(workflows), Principal.of(user), terms, type_, state,
+                                   unit_id, count_cap),
                        lambda: count(dbsession, text_conditions(terms, dialect) + filters, count_cap))
         few = total <= COUNT_CAP
         rows = _page_ids(dbsession, text_conditions(terms, dialect, many=not few) + filters, terms, dialect,
