@@ -6,7 +6,7 @@ count the filing just submitted — in this process, or in another gunicorn work
 import re
 
 import requests
-from sqlalchemy import event, select
+from sqlalchemy import event, select, text
 
 from xietong import generation
 from xietong.models import SiteGeneration
@@ -38,6 +38,14 @@ def test_a_committed_write_moves_the_token_and_a_rolled_back_one_does_not(dbsess
     make_filing(dbsession, workflows, people)
     dbsession.rollback()
     assert stored_token(dbsession) == after
+
+
+def test_a_raw_sql_write_through_the_session_moves_the_token(dbsession, people):
+    before = stored_token(dbsession)
+    dbsession.execute(text("UPDATE units SET short_name = short_name || '办' WHERE id = :id"),
+                      {"id": people["staff"].unit_id})
+    dbsession.commit()
+    assert stored_token(dbsession) != before
 
 
 def test_logging_in_leaves_the_token_alone(testapp, dbsession, users):

@@ -138,10 +138,13 @@ def _notice_flush(session, _context, _instances) -> None:
 
 @event.listens_for(Session, "do_orm_execute")
 def _notice_statement(state) -> None:
-    if state.is_insert or state.is_update or state.is_delete:
-        table = getattr(state.statement, "table", None)
-        if _counts(getattr(table, "name", None)):
-            state.session.info[_WROTE] = True
+    """Statements run through the session: anything but a SELECT counts as a write (raw SQL
+    included: we cannot tell what it touches), unless it is DML on a :data:`NOT_CACHED` table."""
+    if state.is_select:
+        return
+    table = getattr(state.statement, "table", None)
+    if table is None or _counts(getattr(table, "name", None)):
+        state.session.info[_WROTE] = True
 
 
 @event.listens_for(Session, "before_commit")
