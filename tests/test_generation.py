@@ -150,3 +150,17 @@ def test_a_cached_dashboard_is_kept_per_language(testapp, users):
     assert english.startswith("Dashboard of") and english != chinese
     testapp.get("/locale/zh_CN", params={"came_from": "/dashboards/unit"}, status=303)
     assert heading() == chinese
+
+
+def test_the_cache_keeps_to_its_bounds_of_entries_and_of_text(dbsession):
+    cache = generation.Cache(size=3, text_chars=10)
+    dbsession.info[generation.CACHE_KEY] = cache
+    for n in range(5):
+        generation.cached(dbsession, ("count", n), lambda: n)
+    assert len(cache) == 3
+    assert generation.cached(dbsession, ("count", 0), lambda: "computed again") == "computed again"
+    generation.cached(dbsession, "page", lambda: "x" * 8)
+    generation.cached(dbsession, "other page", lambda: "y" * 8)  # 16 characters: the first page goes
+    assert generation.cached(dbsession, "page", lambda: "again") == "again"
+    assert generation.cached(dbsession, "huge", lambda: "z" * 11) == "z" * 11
+    assert generation.cached(dbsession, "huge", lambda: "not kept") == "not kept"

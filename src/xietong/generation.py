@@ -69,12 +69,16 @@ class Cache:
     """A bounded, thread-safe LRU of computed values under ``(token, key)``, for one application.
 
     Values must be plain data (no ORM objects: they outlive their session) and are shared
-    by every request, so nobody may change one after it is stored.
+    by every request, so nobody may change one after it is stored.  Two bounds: ``size``
+    entries, and ``text_chars`` characters of rendered text (a fragment of the finance
+    dashboard is about a million characters; a count is one entry and no text).
     """
 
-    def __init__(self, size: int = 2048):
+    def __init__(self, size: int = 2048, text_chars: int = 16_000_000):
         self.size = size
+        self.text_chars = text_chars
         self._values: OrderedDict = OrderedDict()
+        self._chars = 0
         self._lock = threading.Lock()
 
     def get(self, dbsession, key, compute):
@@ -89,10 +93,16 @@ class Cache:
         value = compute()
         if current(dbsession) != token:
             return value  # computing flushed writes of this transaction: not for other requests
+        chars = len(value) if isinstance(value, str) else 0
+        if chars > self.text_chars:
+            return value
         with self._lock:
-            self._values[entry] = value
-            while len(self._values) > self.size:
-                self._values.popitem(last=False)
+            if entry not in self._values:
+                self._values[entry] = value
+                self._chars += chars
+            while len(self._values) > self.size or self._chars > self.text_chars:
+                _old, evicted = self._values.popitem(last=False)
+                self._chars -= len(evicted) if isinstance(evicted, str) else 0
         return value
 
     def __len__(self) -> int:
