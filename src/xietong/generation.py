@@ -15,9 +15,10 @@ The algorithm:
    to :data:`NOT_CACHED` tables (authentication bookkeeping, the audit log: no cached
    value reads them) do not count, so logging in empties no cache.
 3. A reader reads the token (:func:`current`, once per transaction) *before* it computes
-   anything it caches, and caches under ``(token, key)``.  Under READ COMMITTED a value
-   may be computed from data newer than its token; it is then stored under a token that
-   nobody asks for again — stale values are never stored under a current token.
+   anything it caches, and caches under ``(token, key)``.  Under PostgreSQL's READ COMMITTED
+   a value may be computed from data newer than its token; only requests already under way
+   still ask for that token, and they get newer data than they expected, never older.
+   (SQLite reads one snapshot per transaction: the token and the data agree exactly.)
 4. A session that has written in its open transaction neither reads nor fills the cache
    (:func:`current` answers ``None``): its figures include writes that may still roll back.
 
