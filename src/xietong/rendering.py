@@ -70,19 +70,13 @@ def _worklist_count(request) -> int:
 
     Bounded because it runs on every page: an exact count of a reviewer's worklist
     scans tens of thousands of rows (docs/PERFORMANCE.md); the worklist page itself
-    shows the exact total.  Cached per principal (:mod:`xietong.generation`) because even
-    bounded it is the costliest statement of most pages (1–4 ms on SQLite, 5–10 ms on
-    PostgreSQL at 100k documents), and between two writes it cannot change.
+    shows the exact total.
     """
-    from .generation import cached
-    from .security import ByIdentity, Principal
     from .services.listing import worklist_count
 
     if "workflows" not in request.registry or request.matched_route is None:
         return 0
-    user, workflows = request.identity.user, request.registry["workflows"]
-    return cached(request.dbsession, ("worklist_count", ByIdentity(workflows), Principal.of(user), BADGE_CAP),
-                  lambda: worklist_count(request.dbsession, workflows, user, cap=BADGE_CAP))
+    return worklist_count(request.dbsession, request.registry["workflows"], request.identity.user, cap=BADGE_CAP)
 
 
 def _add_globals(event: BeforeRender) -> None:

@@ -44,6 +44,7 @@ from sqlalchemy.orm import Session
 from .models import Node
 from .testservers import app_processes, gunicorn_server, module_db_url, private_cluster  # noqa: F401
 
+
 def pytest_configure(config):
     """The suite hashes passwords with argon2's cheapest parameters (see :mod:`xietong.passwords`)."""
     from .passwords import use_cheapest_profile

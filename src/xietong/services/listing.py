@@ -189,8 +189,10 @@ def worklist_count(dbsession, workflows, user, cap: int | None = None) -> int:
 
     With ``cap``, counting stops at ``cap + 1`` (the navigation shows "99+"): the database
     stops scanning once it has found that many, where an exact count of a reviewer's
-    tens of thousands of documents would cost a scan on every page.
+    tens of thousands of documents would cost a scan on every page.  Cached until the next
+    write (:mod:`xietong.generation`): even bounded it is the costliest statement of most
+    pages (1–4 ms on SQLite, 5–10 ms on PostgreSQL at 100k documents).
     """
-    statements = _statements(ByIdentity(workflows), Principal.of(user), _dialect(dbsession), "view", None, None, None,
-                             None, True, cap)
-    return dbsession.scalar(statements.count)
+    principal, handle = Principal.of(user), ByIdentity(workflows)
+    statements = _statements(handle, principal, _dialect(dbsession), "view", None, None, None, None, True, cap)
+    return cached(dbsession, ("worklist_count", handle, principal, cap), lambda: dbsession.scalar(statements.count))

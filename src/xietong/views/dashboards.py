@@ -47,14 +47,17 @@ def _t(request, message) -> str:
     return translate(request.localizer, message)
 
 
-def _figures(request, page: str, compute, *key):
-    """``compute()``, cached per page, reader (their principal: what the predicates read) and ``key``."""
-    return cached(request.dbsession, (page, Principal.of(request.identity.user), *key), compute)
+def _figures(request, page: str, today, compute):
+    """``compute()``, cached per page, reader (their principal: what the predicates read) and day.
+
+    ``today`` is the one the view computes with and passes to :func:`_page` too: a second
+    ``china_today()`` could fall on the next day and file one day's figures under another.
+    """
+    return cached(request.dbsession, (page, Principal.of(request.identity.user), today), compute)
 
 
-def _page(request, page: str, **values) -> dict:
+def _page(request, page: str, today, **values) -> dict:
     """The template's values; ``fragment``: the key its content block is cached under (xietong.fragments)."""
-    today = china_today()
     fragment = (page, Principal.of(request.identity.user), today, request.locale_name)
     return {"today": today, "fmt_amount": lambda v: f"{v:,.2f}", "fragment": fragment, **values}
 
@@ -69,8 +72,8 @@ def entry(request):
              permission="view_leadership_dashboard")
 def leadership(request):
     today = china_today()
-    figures = _figures(request, "leadership", lambda: dashboards.leadership_figures(
-        request.dbsession, workflows_of(request), request.identity.user, today), today)
+    figures = _figures(request, "leadership", today, lambda: dashboards.leadership_figures(
+        request.dbsession, workflows_of(request), request.identity.user, today))
     titles = state_titles(request, "key_task")
     states = [(state, titles.get(state, state), figures.task_states.get(state, 0)) for state in titles]
     late_units = [row for row in figures.scorecard if row.milestones_overdue]
@@ -97,7 +100,7 @@ def leadership(request):
             labels[count] = _t(request, _("${count} overdue", mapping={"count": count}))
         return labels[count]
 
-    return _page(request, "leadership", title=_("Leadership group dashboard"), figures=figures, states=states,
+    return _page(request, "leadership", today, title=_("Leadership group dashboard"), figures=figures, states=states,
                  overdue_label=overdue_label,
                  state_title=lambda s: titles.get(s, s), late_units=late_units, charts=charts,
                  milestone_status=milestone_status, status_titles=MILESTONE_STATUS,
@@ -108,8 +111,8 @@ def leadership(request):
 @view_config(route_name="dashboard_finance", renderer="dashboard_finance.jinja2", request_method="GET",
              permission="view_finance_dashboard")
 def finance(request):
-    workflows, user = workflows_of(request), request.identity.user
-    figures, awaiting = _figures(request, "finance", lambda: (
+    workflows, user, today = workflows_of(request), request.identity.user, china_today()
+    figures, awaiting = _figures(request, "finance", today, lambda: (
         dashboards.finance_figures(request.dbsession, workflows, user),
         dashboards.filings_awaiting_decision(request.dbsession, workflows, user)))
 
@@ -123,20 +126,21 @@ def finance(request):
         "stack": True, "decimals": 2, "categories": [year_label(row) for row in figures.rows],
         "series": [{"name": _t(request, name), "data": [float(getattr(row, attr)) for row in figures.rows]}
                    for name, attr in series]}}
-    return _page(request, "finance", title=_("Finance dashboard"), figures=figures, awaiting=awaiting, charts=charts)
+    return _page(request, "finance", today, title=_("Finance dashboard"), figures=figures, awaiting=awaiting,
+                 charts=charts)
 
 
 @view_config(route_name="dashboard_unit", renderer="dashboard_unit.jinja2", request_method="GET")
 def unit(request):
     today = china_today()
-    figures = _figures(request, "unit", lambda: dashboards.unit_figures(
-        request.dbsession, workflows_of(request), request.identity.user, today), today)
+    figures = _figures(request, "unit", today, lambda: dashboards.unit_figures(
+        request.dbsession, workflows_of(request), request.identity.user, today))
     titles = state_titles(request, "filing")
     filings = [(f, titles.get(f.state, f.state)) for f in figures.filings]
     charts = {"filings": {
         "type": "bar", "title": _t(request, _("Filings by state")), "unit": _t(request, _("filings")),
         "categories": [title for _f, title in filings],
         "series": [{"name": _t(request, _("Filings")), "data": [f.count for f, _title in filings]}]}}
-    return _page(request, "unit", title=_("My unit's dashboard"), figures=figures, filings=filings, charts=charts,
-                 order_states=state_titles(request, "rectification"),
+    return _page(request, "unit", today, title=_("My unit's dashboard"), figures=figures, filings=filings,
+                 charts=charts, order_states=state_titles(request, "rectification"),
                  role_titles={"lead": _("Lead unit"), "contributor": _("Cooperating unit")})
