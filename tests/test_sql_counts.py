@@ -10,7 +10,7 @@ from sqlalchemy import event, select
 
 from xietong.models import Unit
 from xietong.services import content
-from xietong.services.workflow import Actor, fire
+from xietong.services.workflow import Actor, fire, lock_document
 from xietong.testing import login
 from tests.test_content import filing_data
 
@@ -82,3 +82,32 @@ def test_json_responses_skip_the_navigation_counts(testapp, dbsession, workflows
     with counting(dbsession) as seen:
         testapp.get("/api/types", headers=headers)
     assert not [s for s in seen if "notifications" in s or "count(" in s.lower()]
+
+
+def document_reads(seen) -> int:
+    return sum(1 for s in seen if " ".join(s.split()).startswith("SELECT nodes.id, nodes.parent_id"))
+
+
+def test_a_transition_reads_its_document_once(testapp, dbsession, workflows, people, users):
+    """The route's context locks the document as it loads it; ``fire`` reuses that lock."""
+    filing = content.create(dbsession, workflows, "filing", filing_data(), Actor.of(people["staff"]))
+    token = testapp.post_json("/api/auth/token", {"username": users["staff"], "password": "correct-horse-battery"})
+    headers = {"Authorization": f"Bearer {token.json['token']}"}
+    with counting(dbsession) as seen:
+        answer = testapp.post_json(f"/api/documents/{filing.id}/@workflow/submit", {}, headers=headers)
+    assert answer.json["document"]["state"]["id"] == "submitted"
+    assert document_reads(seen) == 1
+
+
+def test_a_lock_taken_in_a_rolled_back_savepoint_is_taken_again(dbsession, workflows, people):
+    filing = content.create(dbsession, workflows, "filing", filing_data(), Actor.of(people["staff"]))
+    dbsession.flush()
+    savepoint = dbsession.begin_nested()
+    with counting(dbsession) as seen:
+        lock_document(dbsession, filing.id)
+        lock_document(dbsession, filing.id)  # held: not read again
+    assert document_reads(seen) == 1
+    savepoint.rollback()  # releases the lock (PostgreSQL) and expires what it touched
+    with counting(dbsession) as seen:
+        again = lock_document(dbsession, filing.id)
+    assert document_reads(seen) == 1 and again.state == "draft"

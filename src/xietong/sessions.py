@@ -34,12 +34,14 @@ import hmac
 import secrets
 import time
 from datetime import datetime, timezone
+from functools import lru_cache
 
 from pyramid.session import SignedCookieSessionFactory
-from sqlalchemy import or_, select
+from sqlalchemy import Integer, bindparam, or_, select
+from sqlalchemy.orm import joinedload
 
 from .models import utcnow
-from .models.org import LoginSession
+from .models.org import LoginSession, User
 
 COOKIE_NAME = "xietong"
 IDLE_SECONDS = 2 * 60 * 60
@@ -125,6 +127,14 @@ def start(request, user_id: int) -> LoginSession:
     return row
 
 
+@lru_cache(maxsize=1)
+def _login_statement():
+    # the login with its user, their unit and their roles in one statement built once:
+    # every page reads them (``get`` took a second statement for the roles)
+    return select(LoginSession).where(LoginSession.id == bindparam("row_id", type_=Integer)).options(
+        joinedload(LoginSession.user).joinedload(User.role_rows))
+
+
 def current(request) -> LoginSession | None:
     """This request's live login (its row, with ``.user``), or None.
 
@@ -144,7 +154,7 @@ def current(request) -> LoginSession | None:
     row_id, _, secret = sid.partition(":")
     if not (row_id.isascii() and row_id.isdigit()) or not secret:
         return None
-    row = request.dbsession.get(LoginSession, int(row_id))
+    row = request.dbsession.execute(_login_statement(), {"row_id": int(row_id)}).unique().scalar_one_or_none()
     if (row is None or row.user_id != user_id or row.revoked_at is not None
             or row.expires_at <= _at(now) or not hmac.compare_digest(row.secret_hash, _digest(secret))):
         return None

@@ -12,10 +12,11 @@ transaction that changes the document, after the document row is locked, so two
 rows can never claim the same predecessor.
 """
 from dataclasses import dataclass
+from functools import lru_cache
 import hashlib
 import json
 
-from sqlalchemy import select
+from sqlalchemy import Integer, bindparam, select
 
 from ..models import HistoryEntry, utcnow
 
@@ -42,22 +43,28 @@ def entry_hash(entry: HistoryEntry) -> str:
     return hashlib.sha256(canonical(entry)).hexdigest()
 
 
-def last_entry(dbsession, node_id: int) -> HistoryEntry | None:
-    return dbsession.scalars(
-        select(HistoryEntry).where(HistoryEntry.node_id == node_id).order_by(HistoryEntry.id.desc()).limit(1)
-    ).first()
+@lru_cache(maxsize=1)
+def _last_hash_statement():
+    # only the column, and one statement object: the chain needs nothing else of the row
+    return (select(HistoryEntry.hash).where(HistoryEntry.node_id == bindparam("node_id", type_=Integer))
+            .order_by(HistoryEntry.id.desc()).limit(1))
+
+
+def last_hash(dbsession, node_id: int) -> str | None:
+    """The hash of the document's newest row (None before its first)."""
+    return dbsession.scalar(_last_hash_statement(), {"node_id": node_id})
 
 
 def append(dbsession, *, node_id: int, workflow_id: str, workflow_version: int, transition: str | None,
            from_state: str | None, to_state: str, actor_id: int | None, actor_unit_id: int | None,
            actor_roles, comment: str = "") -> HistoryEntry:
     """Append one row to the document's chain (the caller holds the document's lock)."""
-    previous = last_entry(dbsession, node_id)
+    previous = last_hash(dbsession, node_id)
     entry = HistoryEntry(
         node_id=node_id, workflow_id=workflow_id, workflow_version=workflow_version, transition=transition,
         from_state=from_state, to_state=to_state, actor_id=actor_id, actor_unit_id=actor_unit_id,
         actor_roles=",".join(sorted(actor_roles)), comment=comment or "",
-        created_at=utcnow(), prev_hash=previous.hash if previous else None)
+        created_at=utcnow(), prev_hash=previous)
     entry.hash = entry_hash(entry)
     dbsession.add(entry)
     dbsession.flush()

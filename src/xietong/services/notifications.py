@@ -113,7 +113,7 @@ class Recipient:
 def _candidates(dbsession, document, roles: frozenset[str]) -> list[Recipient]:
     """Active users who may hold one of ``roles`` on ``document`` (a superset; step 2).
 
-    Columns and their global roles in two statements, not User objects: loading 32 users
+    Columns and their global roles in one statement, not User objects: loading 32 users
     with their units and role rows was a third of a transition (5.6 ms at 100k documents).
     """
     terms = []
@@ -134,15 +134,18 @@ def _candidates(dbsession, document, roles: frozenset[str]) -> list[Recipient]:
         terms.append(User.unit_id.in_(unit_ids))
     if not terms:
         return []
-    rows = dbsession.execute(select(User.id, User.username, User.display_name, User.unit_id, User.unit_role)
+    # each user once per global role they hold (most hold none or one): one statement
+    rows = dbsession.execute(select(User.id, User.username, User.display_name, User.unit_id, User.unit_role,
+                                    UserRole.role)
+                             .outerjoin(UserRole, UserRole.user_id == User.id)
                              .where(User.active.is_(True), or_(*terms)).order_by(User.id)).all()
-    held = {}
-    if rows:
-        for user_id, role in dbsession.execute(select(UserRole.user_id, UserRole.role)
-                                               .where(UserRole.user_id.in_([r.id for r in rows]))):
-            held.setdefault(user_id, set()).add(role)
+    users, held = {}, {}
+    for row in rows:
+        users.setdefault(row.id, row)
+        if row.role is not None:
+            held.setdefault(row.id, set()).add(row.role)
     return [Recipient(r.id, r.username, r.display_name, r.unit_id, r.unit_role, frozenset(held.get(r.id, ())))
-            for r in rows]
+            for r in users.values()]
 
 
 def who_can_act(dbsession, workflows, document, exclude: User | None = None) -> list[tuple[Recipient, list]]:

@@ -26,9 +26,10 @@ import logging
 from contextlib import contextmanager
 from functools import lru_cache
 
-from sqlalchemy import Integer, bindparam, select
+from sqlalchemy import Integer, bindparam, inspect, select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import with_polymorphic
+from sqlalchemy.orm.util import identity_key
 from sqlalchemy.orm.exc import StaleDataError
 
 from ..formatting import CHINA_TZ
@@ -224,9 +225,29 @@ def _lock_statement():
     return document_statement().with_for_update(of=Node).execution_options(populate_existing=True)
 
 
+_LOCKS = "xietong.locked_documents"
+
+
 def lock_document(dbsession, document_id: int) -> Node:
+    """The document with its type's columns, read under its row lock — once per transaction.
+
+    A write request's context factory locks its document as it loads it, and ``fire``
+    then asks again: the second call returns the session's copy without reading it again,
+    because nobody else can have changed the row while this transaction holds the lock.
+    The lock is remembered with the (sub)transaction that took it and is trusted only while
+    that one is still open: a savepoint rolled back releases its locks (PostgreSQL) and
+    expires what it touched, so the document is then read and locked again.
+    """
     assert_write_transaction(dbsession)
-    document = dbsession.execute(_lock_statement(), {"document_id": document_id}).scalar_one_or_none()
+    root = dbsession.get_transaction()
+    remembered = dbsession.info.get(_LOCKS)
+    if remembered is None or remembered[0] is not root:
+        remembered = dbsession.info[_LOCKS] = (root, {})
+    taken_in = remembered[1].get(document_id)
+    document = dbsession.identity_map.get(identity_key(Node, document_id)) if taken_in is not None else None
+    if document is None or not taken_in.is_active or inspect(document).expired_attributes:
+        document = dbsession.execute(_lock_statement(), {"document_id": document_id}).scalar_one_or_none()
+        remembered[1][document_id] = dbsession.get_nested_transaction() or root
     if document is None or document.trashed_at is not None:
         raise DocumentNotFound(document_id)
     return document

@@ -19,6 +19,7 @@ from pyramid.view import view_config
 from sqlalchemy import select
 from sqlalchemy.orm import lazyload
 
+from ..db import SAFE_METHODS
 from ..formatting import format_date
 from ..i18n import _, translate
 from ..models import Filing, IntegrationPlan, Unit, User
@@ -28,7 +29,7 @@ from ..services.attachments import attachments_of
 from ..workflow.guards import sharing_problems
 from . import documents
 from ..services.workflow import (Actor, DocumentNotFound, TransitionError, available_transitions, document_statement,
-                                 fire)
+                                 fire, lock_document)
 
 
 COMMENT_TITLES = {"required": _("required"), "optional": _("optional"), "none": _("no comment")}
@@ -43,8 +44,15 @@ def document_factory(request):
     raw = request.matchdict["id"]
     if not (raw.isascii() and raw.isdigit() and len(raw) <= 15):  # SQLite integers end at 2**63
         raise HTTPNotFound()
-    # with its type's columns in one statement (``get`` then loaded those lazily)
-    document = request.dbsession.execute(document_statement(), {"document_id": int(raw)}).scalar_one_or_none()
+    # with its type's columns in one statement (``get`` then loaded those lazily); a request
+    # that writes locks the row as it reads it, and the service's own lock_document reuses it
+    if request.method in SAFE_METHODS:
+        document = request.dbsession.execute(document_statement(), {"document_id": int(raw)}).scalar_one_or_none()
+    else:
+        try:
+            document = lock_document(request.dbsession, int(raw))
+        except DocumentNotFound:
+            raise HTTPNotFound() from None
     if document is None or document.trashed_at is not None or document.workflow_id is None:
         raise HTTPNotFound()
     return document
