@@ -11,13 +11,14 @@ from sqlalchemy import event, select, text
 from xietong import generation
 from xietong.models import SiteGeneration
 from xietong.services.workflow import Actor, fire
-from xietong.testing import login
+from xietong.testing import csrf_token, login
 
 from .apiclient import TIMEOUT, bearer, html_login, token
 from .test_document_views import make_filing
 from .test_scale_out import make_filing as make_committed_filing
 
 BADGE = re.compile(r'id="worklist-count">(\d+)')
+UNREAD = re.compile(r'id="unread-count">(\d+)')
 
 
 def stored_token(dbsession) -> int:
@@ -101,6 +102,25 @@ def test_the_badge_is_counted_once_between_writes_and_again_after_one(testapp, d
         assert len(counts) == 1
     finally:
         event.remove(engine, "before_cursor_execute", listen)
+
+
+def test_the_unread_count_follows_a_new_notice_and_marking_it_read(testapp, dbsession, workflows, people, users):
+    """Cached like the badge: the notice a submission writes, and marking it read, both move the token."""
+    login(testapp, users["reviewer"])
+
+    def unread() -> int:
+        found = UNREAD.search(testapp.get("/account").text)
+        return int(found.group(1)) if found else 0
+
+    before = unread()
+    assert unread() == before
+    filing = make_filing(dbsession, workflows, people)
+    fire(dbsession, workflows, filing.id, "submit", Actor.of(people["staff"]))  # tells the reviewers
+    dbsession.commit()
+    assert unread() == before + 1
+    page = testapp.get("/notifications")
+    testapp.post("/notifications", {"csrf_token": csrf_token(page)}, status=303)  # all read
+    assert unread() == 0
 
 
 def test_a_unit_dashboard_counts_the_filing_created_after_it_was_shown(testapp, dbsession, workflows, people, users):

@@ -18,6 +18,7 @@ from typing import Callable
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm.exc import StaleDataError
 
+from ..generation import cached
 from ..i18n import _
 from ..models import (AggregateReport, AnnualReport, FieldChange, Filing, InformationSystem, IntegrationPlan, KeyTask,
                       LocalRole, Node, PlanItem, ProgressReport, RectificationOrder, Unit, utcnow)
@@ -123,7 +124,9 @@ def system_choices(dbsession, unit_id: int) -> list[tuple[int, str]]:
 
 
 def unit_choices(dbsession) -> list[tuple[int, str]]:
-    return [(i, n) for i, n in dbsession.execute(select(Unit.id, Unit.short_name).order_by(Unit.sort_order))]
+    """(id, short name) of every unit, for the unit filters of listings and search (cached until the next write)."""
+    return cached(dbsession, ("unit_choices",), lambda: [
+        (i, n) for i, n in dbsession.execute(select(Unit.id, Unit.short_name).order_by(Unit.sort_order))])
 
 
 def task_choices(dbsession, unit_id: int) -> list[tuple[int, str]]:

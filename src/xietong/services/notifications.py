@@ -54,6 +54,7 @@ from pathlib import Path
 from pyramid.i18n import make_localizer
 from sqlalchemy import func, insert, or_, select, update
 
+from ..generation import cached
 from ..i18n import DEFAULT_LOCALE, _, translate
 from ..models import GLOBAL_ROLES, UNIT_ROLES, Notification, User, UserRole, utcnow
 from ..security import ANONYMOUS, AUTHENTICATED, roles_on
@@ -245,8 +246,10 @@ def for_user(dbsession, user: User, limit: int = PAGE_SIZE) -> list[Notification
 
 
 def unread_count(dbsession, user: User) -> int:
-    return dbsession.scalar(select(func.count(Notification.id)).where(
-        Notification.user_id == user.id, Notification.read_at.is_(None)))
+    """The navigation's count of unread notices: counted once until the next write (every
+    notice is written, and marked read, by a transaction that moves the site's token)."""
+    return cached(dbsession, ("unread_count", user.id), lambda: dbsession.scalar(select(func.count(Notification.id))
+                  .where(Notification.user_id == user.id, Notification.read_at.is_(None))))
 
 
 def mark_read(dbsession, user: User, ids=None) -> int:
