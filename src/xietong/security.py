@@ -141,20 +141,27 @@ def _granted_clause(user: User, pairs_by_role: dict[str, list], dialect: str | N
     (workflow, state) pairs there: ``id IN (that)`` is computed once per statement, never
     per document scanned (a correlated EXISTS cost PostgreSQL over a second at 100k).
     """
-    # two indexed selects, not ``user_id = ? OR unit_id = ?``, which SQLite answered by a scan
-    # (ix_local_roles_user_id is partial, migration 0010: nearly every grant is a unit's)
-    principal_rows = select(LocalRole.id).where(LocalRole.user_id == user.id).union_all(
-        select(LocalRole.id).where(LocalRole.unit_id == user.unit_id))
-    granted_node = aliased(Node, name="granted_node")
     # roles needing the same pairs share one term (most roles see the same states): a smaller
     # statement for the planner, which PostgreSQL re-plans on every page
     roles_by_pairs = {}
     for role, pairs in pairs_by_role.items():
         roles_by_pairs.setdefault(frozenset(pairs), []).append(role)
-    by_role = [and_(LocalRole.role.in_([_name(r) for r in sorted(roles)]), or_(*_pair_terms(pairs, granted_node)))
+    in_play = [_name(r) for r in sorted(pairs_by_role)]
+    # the user's grants and their unit's, of the roles in play only: two searches of the
+    # (principal, role, node) indexes that read no table row (migration 0012), not
+    # ``user_id = ? OR unit_id = ?`` (SQLite scanned the table for it) and not all of the
+    # unit's grants, each then fetched to test its role — the information office holds
+    # 1,861 grants as a key task's lead unit, none of the roles a listing asks for, and
+    # PostgreSQL spent 15 ms of a search page fetching them (docs/PERFORMANCE.md)
+    grants = select(LocalRole.node_id, LocalRole.role).where(
+        LocalRole.user_id == user.id, LocalRole.role.in_(in_play)).union_all(
+        select(LocalRole.node_id, LocalRole.role).where(
+            LocalRole.unit_id == user.unit_id, LocalRole.role.in_(in_play))).subquery("grants")
+    granted_node = aliased(Node, name="granted_node")
+    by_role = [and_(grants.c.role.in_([_name(r) for r in sorted(roles)]), or_(*_pair_terms(pairs, granted_node)))
                for pairs, roles in sorted(roles_by_pairs.items(), key=lambda item: sorted(item[1]))]
-    granted = (select(LocalRole.node_id).join(granted_node, granted_node.id == LocalRole.node_id)
-               .where(LocalRole.id.in_(principal_rows), or_(*by_role)))
+    granted = (select(grants.c.node_id).join(granted_node, granted_node.id == grants.c.node_id)
+               .where(or_(*by_role)))
     if dialect == "postgresql":
         # ``= ANY (ARRAY(SELECT ...))``: the array is an init plan computed once, and ``= ANY``
         # of an array is an index condition, so it joins a BitmapOr with the other branches;

@@ -80,16 +80,18 @@ class LocalRole(Base):
     __table_args__ = (
         CheckConstraint("(unit_id IS NULL) != (user_id IS NULL)", name="one_principal"),
         UniqueConstraint("node_id", "unit_id", "user_id", "role"),
-        # partial: most rows are a unit's (user_id NULL), and SQLite's statistics count those
-        # NULLs as one value, so a full index looked useless for "user_id = ?" and the
-        # permission predicate's granted-ids subquery scanned the whole table (migration 0010)
-        Index("ix_local_roles_user_id", "user_id", sqlite_where=text("user_id IS NOT NULL"),
+        # the permission predicate's grants of a principal in the roles in play, read from
+        # the index alone (migration 0012).  The user's is partial: most rows are a unit's
+        # (user_id NULL), and SQLite's statistics count those NULLs as one value, so a full
+        # index looked useless for "user_id = ?" and the subquery scanned the table (0010)
+        Index("ix_local_roles_user_role", "user_id", "role", "node_id", sqlite_where=text("user_id IS NOT NULL"),
               postgresql_where=text("user_id IS NOT NULL")),
+        Index("ix_local_roles_unit_role", "unit_id", "role", "node_id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     node_id: Mapped[int] = mapped_column(ForeignKey("nodes.id", ondelete="CASCADE"), index=True)
-    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"), index=True)
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     role: Mapped[str] = mapped_column(String(60))
 
