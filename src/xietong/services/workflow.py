@@ -4,7 +4,9 @@
 
 1. lock the document row and re-read it (``SELECT ... FOR UPDATE`` with
    ``populate_existing`` on PostgreSQL; on SQLite the caller's transaction began
-   ``BEGIN IMMEDIATE``, so it already holds the database's write lock — checked here);
+   ``BEGIN IMMEDIATE``, so it already holds the database's write lock — checked here),
+   once per transaction: a write request's context factory has usually locked it already
+   (:func:`lock_document`);
 2. check the actor's roles for the transition: none of them → :class:`TransitionDenied`;
 3. check the document still is where the actor saw it (``expected_version``) and that
    the transition leaves its current state: otherwise someone else moved it →
