@@ -38,7 +38,7 @@ from functools import lru_cache
 
 from pyramid.session import SignedCookieSessionFactory
 from sqlalchemy import Integer, bindparam, or_, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, lazyload
 
 from .models import utcnow
 from .models.org import LoginSession, User
@@ -186,8 +186,10 @@ def live_sessions(dbsession, user_id: int) -> list[LoginSession]:
 
     (One may still have ended by idling: that is known only to its cookie.)
     """
+    # without the user (one, and the caller has it): the joined user, unit and roles of every
+    # row were most of the account page (29 logins: 8 ms)
     return list(dbsession.scalars(
         select(LoginSession).where(LoginSession.user_id == user_id, LoginSession.revoked_at.is_(None),
                                    LoginSession.expires_at > _at(clock()))
-        .order_by(LoginSession.created_at.desc(), LoginSession.id.desc())))
+        .order_by(LoginSession.created_at.desc(), LoginSession.id.desc()).options(lazyload(LoginSession.user))))
 
