@@ -58,7 +58,7 @@ from ..roles import ROLE_TITLES
 from ..services import ServiceError, content, privacy
 from ..services.listing import documents as list_documents
 from ..services.units import all_units
-from ..services.workflow import Actor, DocumentNotFound, TransitionError, lock_document
+from ..services.workflow import Actor, TransitionError
 from ..views.workflows import document_factory
 from .errors import json_error
 
@@ -210,7 +210,11 @@ def current_user(request) -> User:
 
 
 def load_document(request):
-    """The document of ``{id}``: 404 when the id is not one or the document is missing or trashed."""
+    """The document of ``{id}``: 404 when the id is not one or the document is missing or trashed.
+
+    For a request that writes it is read under its row lock (``document_factory``), so a
+    write's check-then-act is safe and ``fire`` does not read it again.
+    """
     if not re.fullmatch(r"[0-9]{1,12}", request.matchdict.get("id", "")) or int(request.matchdict["id"]) > MAX_INT:
         raise HTTPNotFound()
     return document_factory(request)
@@ -226,14 +230,6 @@ def viewable_document(request):
     document = load_document(request)
     require(request, "view", document)
     return document
-
-
-def locked_document(request, document):
-    """Re-read ``document`` under the row lock (the write's check-then-act is then safe)."""
-    try:
-        return lock_document(request.dbsession, document.id)
-    except DocumentNotFound:
-        raise HTTPNotFound() from None
 
 
 # -- validation -------------------------------------------------------------------------------------
@@ -403,7 +399,7 @@ def show(request):
 
 @view_config(route_name="api_document", request_method="PATCH", renderer="json")
 def edit(request):
-    document = locked_document(request, viewable_document(request))
+    document = viewable_document(request)
     require(request, "edit", document)
     expected = if_match(request, required=True)
     if expected != document.version:
@@ -424,7 +420,7 @@ def edit(request):
 
 @view_config(route_name="api_document", request_method="DELETE")
 def delete(request):
-    document = locked_document(request, viewable_document(request))
+    document = viewable_document(request)
     require(request, "delete", document)
     expected = if_match(request, required=False)
     if expected is not None and expected != document.version:
