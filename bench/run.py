@@ -12,14 +12,17 @@ size matches (``--regenerate`` rebuilds).  Then, on the same database:
 
 1. counts the SQL statements of one request of scenarios 1–4, in process (WebTest on the
    benchmark ini's application, a ``before_cursor_execute`` counter on its engine);
-2. starts both servers with the same gunicorn settings (2 sync workers on 127.0.0.1,
-   no access log): Xietong from ``bench/benchmark.ini`` (no debug toolbar) and the
-   baseline (:mod:`baseline`: one primary-key select, one Jinja2 template);
+2. starts three servers with the same gunicorn settings (2 sync workers on 127.0.0.1,
+   no access log): Xietong from ``bench/benchmark.ini`` (no debug toolbar), the
+   baseline (:mod:`baseline`: one primary-key select, one Jinja2 template) and the floor
+   of Xietong's own stack (:mod:`floor`: the cookie session, the request's transaction, the
+   identity and one ORM load before the same template — the ceiling of any page's ratio);
 3. logs in (the real login form; a bearer token for the API) and drives each scenario
    with wrk for ``--seconds`` after a one-second warm-up, the baseline before the first
    and after the last scenario (its mean is the denominator of every ratio):
 
    ====================  ================================================================
+   stack_floor           ``/doc/{id}`` on the floor, as the 公安局 clerk, over the baseline's pages
    document_page         ``/documents/{id}`` as a 公安局 clerk, over 200 of its documents
    worklist, listing     ``/worklist`` and ``/documents?type=filing&state=submitted`` (50
                          rows) as the information office's reviewer
@@ -48,6 +51,7 @@ import subprocess
 import sys
 import time
 import urllib.parse
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -232,6 +236,10 @@ def count_statements(url: str, paths: dict[str, tuple[str, str]], password: str)
 
 # -- servers -----------------------------------------------------------------------------------------
 
+def port_of(base_url: str) -> int:
+    return int(base_url.rsplit(":", 1)[1])
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -243,6 +251,33 @@ def gunicorn(target: list[str], port: int, env: dict, workers: int = 2) -> subpr
     command = [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
                "--worker-class", "sync", "--timeout", "120", "--log-level", "warning", *target]
     return subprocess.Popen(command, env={**os.environ, **env}, cwd=str(ROOT))
+
+
+# (name, gunicorn target, a path that answers below 500 once it is up)
+APPS = (("xietong", ["--paste", str(INI)], "/login"),
+        ("baseline", ["--chdir", str(HERE), "baseline:make_app()"], "/doc/1"),
+        ("floor", ["--chdir", str(HERE), "floor:make_app()"], "/doc/1"))
+
+
+@contextmanager
+def servers(url: str):
+    """Xietong, the baseline and the stack's floor, served alike; name -> (base URL, master process).
+
+    All three read the same database and secret, so a login cookie of Xietong's is valid on
+    the floor.  They are stopped when the block ends, whatever happened in it.
+    """
+    env = {"XIETONG_DB_URL": url, "XIETONG_SECRET": secrets.token_urlsafe(40)}
+    started = {}
+    try:
+        for name, target, _path in APPS:
+            port = free_port()
+            started[name] = (f"http://127.0.0.1:{port}", port, gunicorn(target, port, env))
+        for name, _target, path in APPS:
+            wait_ready(started[name][1], path, started[name][2])
+        yield {name: (base, proc) for name, (base, _port, proc) in started.items()}
+    finally:
+        for _base, _port, proc in started.values():
+            stop(proc)
 
 
 def wait_ready(port: int, path: str, proc: subprocess.Popen, seconds: float = 90) -> None:
@@ -416,17 +451,12 @@ def run_database(args, db: str) -> list[Row]:
     pages = [f"/documents/{i}" for i in chosen["pages"]]
     paths = scenario_paths(chosen)
     sql = count_statements(url, paths, password)
-    env = {"XIETONG_DB_URL": url, "XIETONG_SECRET": secrets.token_urlsafe(40)}
-    x_port, b_port = free_port(), free_port()
-    xietong = gunicorn(["--paste", str(INI)], x_port, env)
-    baseline = gunicorn(["--chdir", str(HERE), "baseline:make_app()"], b_port, env)
     rows = []
-    try:
-        wait_ready(x_port, "/login", xietong)
-        wait_ready(b_port, "/doc/1", baseline)
+    with servers(url) as apps:
+        (x_url, xietong), (b_url, _) = apps["xietong"], apps["baseline"]
+        x_port = port_of(x_url)
         cookies = {name: login_cookie(x_port, name, password)
                    for name in ("bench_staff", "bench_reviewer", "bench_leader")}
-        x_url, b_url = f"http://127.0.0.1:{x_port}", f"http://127.0.0.1:{b_port}"
         seconds, conns = args.seconds, args.connections
 
         def measure(base, items, headers=None, **kw):
@@ -435,6 +465,8 @@ def run_database(args, db: str) -> list[Row]:
 
         base_items = [("GET", f"/doc/{i}", None) for i in chosen["pages"]]
         baseline_runs = [measure(b_url, base_items)]
+        rows.append(Row("stack_floor", measure(apps["floor"][0], base_items, {"Cookie": cookies["bench_staff"]}), 2,
+                        "session, transaction, identity, ORM load (bench/floor.py): no page can pass it"))
         for scenario, (username, path) in paths.items():
             items = [("GET", p, None) for p in pages] if scenario == "document_page" else [("GET", path, None)]
             headers = {"Cookie": cookies[username]}
@@ -446,9 +478,6 @@ def run_database(args, db: str) -> list[Row]:
         baseline_runs.append(measure(b_url, base_items))
         rows.append(transitions(args, url, x_port, chosen["pairs"], password))
         rows.append(memory(args, xietong.pid, x_url, pages, cookies["bench_staff"]))
-    finally:
-        stop(xietong)
-        stop(baseline)
     base = load.Result(requests=sum(r.requests for r in baseline_runs),
                        seconds=sum(r.seconds for r in baseline_runs),
                        errors=sum(r.errors for r in baseline_runs),
@@ -500,25 +529,21 @@ def smoke(url: str, documents: int = 1000, requests: int = 6) -> dict[str, dict[
     """Generate a small city in ``url``, serve it as :func:`run_database` does and send each
     scenario a few requests with the Python load generator; scenario -> {status: count}.
 
-    A scenario whose page does not exist yet (the dashboard) answers ``{404: 1}``.  Both
-    servers are stopped before it returns.
+    A scenario whose page does not exist yet (the dashboard) answers ``{404: 1}``.  The floor is
+    asked with the staff's cookie (``stack_floor``) and without one (``stack_floor_anonymous``:
+    403, or it would not be reading the login).  All three servers are stopped before it returns.
     """
     import generate
 
     generate.generate(url, documents, history=3 * documents, users=300, extra_units=20, quiet=True)
     password = generate.PASSWORD
     chosen = pick(url)
-    env = {"XIETONG_DB_URL": url, "XIETONG_SECRET": secrets.token_urlsafe(40)}
-    x_port, b_port = free_port(), free_port()
-    xietong = gunicorn(["--paste", str(INI)], x_port, env)
-    baseline = gunicorn(["--chdir", str(HERE), "baseline:make_app()"], b_port, env)
     found = {}
-    try:
-        wait_ready(x_port, "/login", xietong)
-        wait_ready(b_port, "/doc/1", baseline)
-        x_url, b_url = f"http://127.0.0.1:{x_port}", f"http://127.0.0.1:{b_port}"
-        found["baseline"] = load.python_load(b_url, [("GET", f"/doc/{i}", None) for i in chosen["pages"]],
-                                             requests).statuses
+    with servers(url) as apps:
+        x_url, b_url, f_url = apps["xietong"][0], apps["baseline"][0], apps["floor"][0]
+        x_port = port_of(x_url)
+        base_items = [("GET", f"/doc/{i}", None) for i in chosen["pages"]]
+        found["baseline"] = load.python_load(b_url, base_items, requests).statuses
         cookies = {}
         for scenario, (username, path) in scenario_paths(chosen).items():
             cookie = cookies.setdefault(username, login_cookie(x_port, username, password))
@@ -528,15 +553,15 @@ def smoke(url: str, documents: int = 1000, requests: int = 6) -> dict[str, dict[
                 found[scenario] = {404: 1}
                 continue
             found[scenario] = load.python_load(x_url, items, requests, clients=2, headers={"Cookie": cookie}).statuses
+        found["stack_floor"] = load.python_load(f_url, base_items, requests,
+                                                headers={"Cookie": cookies["bench_staff"]}).statuses
+        found["stack_floor_anonymous"] = load.python_load(f_url, base_items, 1).statuses
         token = api_token(x_port, "bench_reviewer", password)
         body = json.dumps({"comment": "同意"}, ensure_ascii=True)
         items = [("POST", f"/api/documents/{i}/@workflow/{t}", body) for i, t in chosen["pairs"][:requests]]
         found["transitions"] = load.python_load(
             x_url, items, requests, clients=2, distinct=True,
             headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"}).statuses
-    finally:
-        stop(xietong)
-        stop(baseline)
     return found
 
 
