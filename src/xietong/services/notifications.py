@@ -52,7 +52,7 @@ import logging
 from pathlib import Path
 
 from pyramid.i18n import make_localizer
-from sqlalchemy import func, insert, or_, select, update
+from sqlalchemy import Integer, bindparam, func, insert, or_, select, update
 
 from ..generation import cached
 from ..i18n import DEFAULT_LOCALE, _, translate
@@ -111,35 +111,49 @@ class Recipient:
     roles: frozenset[str]
 
 
+@lru_cache(maxsize=32)
+def _candidates_statement(global_roles: bool, unit_roles: bool, owner: bool, users: bool, units: bool):
+    """The candidates' statement for one combination of terms, built once: composing and
+    caching a new statement per transition cost more than running it (docs/PERFORMANCE.md)."""
+    terms = []
+    if global_roles:
+        terms.append(User.id.in_(select(UserRole.user_id).where(
+            UserRole.role.in_(bindparam("global_roles", expanding=True)))))
+    if unit_roles:
+        terms.append((User.unit_id == bindparam("unit_id", type_=Integer))
+                     & User.unit_role.in_(bindparam("unit_roles", expanding=True)))
+    if owner:
+        terms.append(User.id == bindparam("owner_id", type_=Integer))
+    if users:
+        terms.append(User.id.in_(bindparam("user_ids", expanding=True)))
+    if units:
+        terms.append(User.unit_id.in_(bindparam("unit_ids", expanding=True)))
+    # each user once per global role they hold (most hold none or one)
+    return (select(User.id, User.username, User.display_name, User.unit_id, User.unit_role, UserRole.role)
+            .outerjoin(UserRole, UserRole.user_id == User.id)
+            .where(User.active.is_(True), or_(*terms)).order_by(User.id))
+
+
 def _candidates(dbsession, document, roles: frozenset[str]) -> list[Recipient]:
     """Active users who may hold one of ``roles`` on ``document`` (a superset; step 2).
 
     Columns and their global roles in one statement, not User objects: loading 32 users
     with their units and role rows was a third of a transition (5.6 ms at 100k documents).
     """
-    terms = []
-    global_roles = roles & frozenset(GLOBAL_ROLES)
-    if global_roles:
-        terms.append(User.id.in_(select(UserRole.user_id).where(UserRole.role.in_(sorted(global_roles)))))
-    unit_roles = roles & frozenset(UNIT_ROLES)
-    if unit_roles and document.unit_id is not None:
-        terms.append((User.unit_id == document.unit_id) & User.unit_role.in_(sorted(unit_roles)))
-    if "owner" in roles and document.owner_id is not None:
-        terms.append(User.id == document.owner_id)
     local = [r for r in document.local_role_rows if r.role in roles]
-    user_ids = sorted({r.user_id for r in local if r.user_id is not None})
-    unit_ids = sorted({r.unit_id for r in local if r.unit_id is not None})
-    if user_ids:
-        terms.append(User.id.in_(user_ids))
-    if unit_ids:
-        terms.append(User.unit_id.in_(unit_ids))
-    if not terms:
+    params = {
+        "global_roles": sorted(roles & frozenset(GLOBAL_ROLES)),
+        "unit_roles": sorted(roles & frozenset(UNIT_ROLES)) if document.unit_id is not None else [],
+        "unit_id": document.unit_id,
+        "owner_id": document.owner_id if "owner" in roles else None,
+        "user_ids": sorted({r.user_id for r in local if r.user_id is not None}),
+        "unit_ids": sorted({r.unit_id for r in local if r.unit_id is not None}),
+    }
+    shape = (bool(params["global_roles"]), bool(params["unit_roles"]), params["owner_id"] is not None,
+             bool(params["user_ids"]), bool(params["unit_ids"]))
+    if not any(shape):
         return []
-    # each user once per global role they hold (most hold none or one): one statement
-    rows = dbsession.execute(select(User.id, User.username, User.display_name, User.unit_id, User.unit_role,
-                                    UserRole.role)
-                             .outerjoin(UserRole, UserRole.user_id == User.id)
-                             .where(User.active.is_(True), or_(*terms)).order_by(User.id)).all()
+    rows = dbsession.execute(_candidates_statement(*shape), params).all()
     users, held = {}, {}
     for row in rows:
         users.setdefault(row.id, row)
