@@ -184,3 +184,26 @@ def test_the_cache_keeps_to_its_bounds_of_entries_and_of_text(dbsession):
     assert generation.cached(dbsession, "page", lambda: "again") == "again"
     assert generation.cached(dbsession, "huge", lambda: "z" * 11) == "z" * 11
     assert generation.cached(dbsession, "huge", lambda: "not kept") == "not kept"
+
+
+def test_the_unit_filters_show_the_chosen_unit_and_a_renamed_one(testapp, dbsession, people, users):
+    """The unit <select> of the listings and the search is rendered once per chosen unit until
+    the next write: each page still marks the unit asked for, and a rename shows at once."""
+    from xietong.models import Unit
+
+    login(testapp, users["reviewer"])
+    mine, other = people["reviewer"].unit_id, people["staff"].unit_id
+
+    def chosen(path: str, select_id: str, unit_id: int) -> list[str]:
+        html = testapp.get(path, params={"unit": unit_id}).html
+        return [o["value"] for o in html.select(f"#{select_id} option[selected]")]
+
+    for path, select_id in (("/documents", "filter-unit"), ("/search", "search-unit")):
+        assert chosen(path, select_id, mine) == [str(mine)]
+        assert chosen(path, select_id, other) == [str(other)]
+        assert chosen(path, select_id, mine) == [str(mine)]
+    dbsession.get(Unit, other).short_name = "改名后的单位"
+    dbsession.commit()
+    for path, select_id in (("/documents", "filter-unit"), ("/search", "search-unit")):
+        html = testapp.get(path, params={"unit": other}).html
+        assert html.select_one(f"#{select_id} option[selected]").text == "改名后的单位"
