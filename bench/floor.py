@@ -14,6 +14,14 @@ design requires (DESIGN.md) and Xietong does not choose per page:
 
 This app does exactly that and then renders the baseline's template: no permission check,
 no history, no workflow, no layout.  ``GET /doc/{id}`` answers 403 without a live login.
+
+Its write, ``POST /api/doc/{id}``, is the least a transition is: the identity from the
+bearer token, the document read under its row lock (:func:`lock_document`, as Xietong's
+context factory does: ``FOR UPDATE`` on PostgreSQL, the request's ``BEGIN IMMEDIATE`` on
+SQLite), its row written (``modified_at`` to itself: nothing a reader sees changes, and
+its version stays in step with its history) and one row appended (a notice to the caller),
+then the commit — with the site generation's token moved, as by every write.  No roles,
+guards, history chain or recipients.  403 without a live token.
 :mod:`run` serves it with the same gunicorn command as the other two and logs in through
 Xietong's own form: both read the same secret (``XIETONG_SECRET``) and the same
 ``login_sessions`` table, so Xietong's cookie is valid here.
@@ -24,9 +32,11 @@ from pathlib import Path
 
 from pyramid.config import Configurator
 from pyramid.httpexceptions import HTTPForbidden, HTTPNotFound
+from sqlalchemy import insert, update
 
 from xietong import session_factory
-from xietong.services.workflow import document_statement
+from xietong.models import Node, Notification, utcnow
+from xietong.services.workflow import DocumentNotFound, document_statement, lock_document
 
 HERE = Path(__file__).resolve().parent
 
@@ -43,6 +53,23 @@ def document(request):
     return {"row": row}
 
 
+def write(request):
+    raw = request.matchdict["id"]
+    if not raw.isdigit():
+        raise HTTPNotFound()
+    if request.identity is None:
+        raise HTTPForbidden()
+    dbsession = request.dbsession
+    try:
+        document = lock_document(dbsession, int(raw))
+    except DocumentNotFound:
+        raise HTTPNotFound() from None
+    dbsession.execute(update(Node).where(Node.id == document.id).values(modified_at=Node.modified_at))
+    dbsession.execute(insert(Notification), [{"user_id": request.identity.user.id, "node_id": document.id,
+                                              "message": "floor", "created_at": utcnow()}])
+    return {"id": document.id, "state": document.state, "version": document.version}
+
+
 def make_app():
     """The WSGI app; the database URL and the secret come from ``XIETONG_DB_URL`` and ``XIETONG_SECRET``."""
     settings = {"jinja2.directories": str(HERE / "templates"), "tm.manager_hook": "pyramid_tm.explicit_manager",
@@ -54,4 +81,6 @@ def make_app():
         config.include("xietong.security")
         config.add_route("doc", "/doc/{id}")
         config.add_view(document, route_name="doc", renderer="baseline.jinja2")
+        config.add_route("write", "/api/doc/{id}")
+        config.add_view(write, route_name="write", request_method="POST", renderer="json")
     return config.make_wsgi_app()

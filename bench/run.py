@@ -29,6 +29,8 @@ size matches (``--regenerate`` rebuilds).  Then, on the same database:
    search_2/3/5          ``/search?q=`` 整改 / 云平台 / 政务服务网 as the reviewer
    dashboard             ``/dashboards/leadership`` as a leader ("not available (404)"
                          until that page exists)
+   floor_write           ``POST /api/doc/{id}`` on the floor (a token, a row lock, one update,
+                         one insert, the commit), 16 connections: the ceiling of transitions/s
    transitions           ``POST /api/documents/{id}/@workflow/{t}`` as the reviewer, each
                          document once, 16 connections; afterwards the database is asked
                          whether every 200 left exactly one history row (none lost, none
@@ -476,6 +478,7 @@ def run_database(args, db: str) -> list[Row]:
             found = sql.get(scenario)
             rows.append(Row(scenario, measure(x_url, items, headers), found.warm, found.note))
         baseline_runs.append(measure(b_url, base_items))
+        rows.append(floor_writes(args, apps["floor"][0], x_port, chosen["pages"], password))
         rows.append(transitions(args, url, x_port, chosen["pairs"], password))
         rows.append(memory(args, xietong.pid, x_url, pages, cookies["bench_staff"]))
     base = load.Result(requests=sum(r.requests for r in baseline_runs),
@@ -484,6 +487,15 @@ def run_database(args, db: str) -> list[Row]:
                        p50_ms=sum(r.p50_ms for r in baseline_runs) / 2, p99_ms=max(r.p99_ms for r in baseline_runs))
     rows.insert(0, Row("baseline", base, 1, f"runs: {', '.join(f'{r.rps:.0f}' for r in baseline_runs)} req/s"))
     return rows
+
+
+def floor_writes(args, floor_url: str, x_port: int, pages, password: str) -> Row:
+    """The floor's write (bench/floor.py) under the transitions' load: the most a transition could reach."""
+    token = api_token(x_port, "bench_reviewer", password)
+    items = [("POST", f"/api/doc/{i}", None) for i in pages]
+    result = load.wrk(floor_url, items, args.seconds, TRANSITION_CONNECTIONS, threads=2,
+                      headers={"Authorization": f"Bearer {token}"})
+    return Row("floor_write", result, None, "token, row lock, one update, one insert, commit (bench/floor.py)")
 
 
 def transitions(args, url: str, port: int, pairs, password: str) -> Row:
@@ -531,7 +543,8 @@ def smoke(url: str, documents: int = 1000, requests: int = 6) -> dict[str, dict[
 
     A scenario whose page does not exist yet (the dashboard) answers ``{404: 1}``.  The floor is
     asked with the staff's cookie (``stack_floor``) and without one (``stack_floor_anonymous``:
-    403, or it would not be reading the login).  All three servers are stopped before it returns.
+    403, or it would not be reading the login); its write likewise, with and without the
+    reviewer's token (``floor_write``, ``floor_write_anonymous``).  All three servers are stopped before it returns.
     """
     import generate
 
@@ -557,6 +570,10 @@ def smoke(url: str, documents: int = 1000, requests: int = 6) -> dict[str, dict[
                                                 headers={"Cookie": cookies["bench_staff"]}).statuses
         found["stack_floor_anonymous"] = load.python_load(f_url, base_items, 1).statuses
         token = api_token(x_port, "bench_reviewer", password)
+        writes = [("POST", f"/api/doc/{i}", None) for i in chosen["pages"]]
+        found["floor_write"] = load.python_load(f_url, writes, requests, clients=2,
+                                                headers={"Authorization": f"Bearer {token}"}).statuses
+        found["floor_write_anonymous"] = load.python_load(f_url, writes, 1).statuses
         body = json.dumps({"comment": "同意"}, ensure_ascii=True)
         items = [("POST", f"/api/documents/{i}/@workflow/{t}", body) for i, t in chosen["pairs"][:requests]]
         found["transitions"] = load.python_load(
@@ -589,7 +606,7 @@ def table(db: str, rows: list[Row]) -> str:
         if r is None:
             figures = f"{'-':>9}{'-':>9}{'-':>9}{'-':>8}{'-':>8}"
         else:
-            ratio = f"{r.rps / base.rps:.2f}" if row.scenario not in ("baseline", "transitions") else "-"
+            ratio = f"{r.rps / base.rps:.2f}" if row.scenario not in ("baseline", "floor_write", "transitions") else "-"
             figures = f"{r.rps:>9.1f}{r.p50_ms:>9.1f}{r.p99_ms:>9.1f}{r.errors:>8}{ratio:>8}"
         sql = "-" if row.sql is None else str(row.sql)
         lines.append(f"{row.scenario:<15}{figures}{sql:>9}{verdict(row, base, db):>8}  {row.note}")

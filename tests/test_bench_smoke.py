@@ -2,7 +2,7 @@
 
 Not a benchmark — one short pass of each scenario with the Python load generator,
 checking only the statuses (the dashboard may not exist yet: 404), and that the stack's floor
-(bench/floor.py) refuses a request without a login.  The figures are
+(bench/floor.py) refuses a request without a login or a token.  The figures are
 ``python bench/run.py``'s job (docs/PERFORMANCE.md).  The three gunicorn servers bind
 127.0.0.1 and are stopped by ``run.smoke`` before it returns.
 """
@@ -23,8 +23,10 @@ def test_every_scenario_answers(fresh_db_url):
     run = bench_module("run")
     found = run.smoke(fresh_db_url, documents=1000, requests=6)
     assert set(found) == {"baseline", "document_page", "worklist", "listing", "search_2", "search_3", "search_5",
-                          "dashboard", "transitions", "stack_floor", "stack_floor_anonymous"}
-    assert found.pop("stack_floor_anonymous") == {403: 1}  # the floor really reads the login
+                          "dashboard", "transitions", "stack_floor", "stack_floor_anonymous", "floor_write",
+                          "floor_write_anonymous"}
+    # the floor really reads the login and the token
+    assert found.pop("stack_floor_anonymous") == {403: 1} and found.pop("floor_write_anonymous") == {403: 1}
     for scenario, statuses in found.items():
         if scenario == "dashboard" and statuses == {404: 1}:
             continue  # not built yet on this branch
