@@ -22,6 +22,7 @@ import os
 from pathlib import Path
 
 import zope.sqlalchemy
+from zope.sqlalchemy.datamanager import STATUS_CHANGED
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
@@ -88,9 +89,17 @@ def session_factory(engine: Engine) -> sessionmaker:
 
 
 def tm_session(factory: sessionmaker, transaction_manager, bind=None) -> Session:
-    """A session joined to a ``transaction`` manager (pyramid_tm commits or aborts it)."""
+    """A session joined to a ``transaction`` manager (pyramid_tm commits or aborts it).
+
+    A transaction that only read is committed too, not rolled back as zope.sqlalchemy does
+    by default (its ``initial_state``): psycopg forgets every statement it has prepared on
+    a ROLLBACK, so a connection whose requests mostly read never kept one past its request,
+    and PostgreSQL planned each statement anew every time — about 1 ms for a document with
+    its type's columns (docs/PERFORMANCE.md, pass 6).  Committing a read costs what rolling
+    it back costs, on both databases.
+    """
     session = factory(bind=bind) if bind is not None else factory()
-    zope.sqlalchemy.register(session, transaction_manager=transaction_manager)
+    zope.sqlalchemy.register(session, initial_state=STATUS_CHANGED, transaction_manager=transaction_manager)
     return session
 
 
