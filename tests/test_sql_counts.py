@@ -111,3 +111,30 @@ def test_a_lock_taken_in_a_rolled_back_savepoint_is_taken_again(dbsession, workf
     with counting(dbsession) as seen:
         again = lock_document(dbsession, filing.id)
     assert document_reads(seen) == 1 and again.state == "draft"
+
+
+def test_a_request_that_only_reads_commits_and_its_statements_stay_prepared(fresh_db_url):
+    """A read ends with COMMIT, not ROLLBACK: psycopg forgets its prepared statements on a
+    rollback, and PostgreSQL then planned every statement of every page anew (xietong/db.py)."""
+    import webtest
+    from sqlalchemy import text
+
+    from xietong import main
+    from xietong.testing import app_settings, is_postgresql, migrate, populate
+
+    migrate(fresh_db_url)
+    populate(fresh_db_url)
+    app = main({}, **app_settings(fresh_db_url))
+    client = webtest.TestApp(app, extra_environ={"HTTP_HOST": "localhost", "REMOTE_ADDR": "127.0.0.1"})
+    login(client, "t_reviewer")
+    engine = app.registry["db.engine"]
+    ended = []
+    event.listen(engine, "commit", lambda conn: ended.append("commit"))
+    event.listen(engine, "rollback", lambda conn: ended.append("rollback"))
+    for _ in range(8):
+        client.get("/documents?type=filing")
+    assert ended == ["commit"] * 8
+    if is_postgresql(fresh_db_url):
+        with engine.connect() as conn:  # the one pooled connection the requests used, one after another
+            assert conn.scalar(text("SELECT count(*) FROM pg_prepared_statements")) > 0
+    engine.dispose()
