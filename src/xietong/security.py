@@ -35,7 +35,7 @@ from functools import lru_cache
 from pyramid.interfaces import ISecurityPolicy
 from pyramid.request import RequestLocalCache
 from pyramid.security import Allowed, Denied
-from sqlalchemy import String, and_, any_, false, func, literal, literal_column, or_, select
+from sqlalchemy import String, and_, any_, false, func, literal, literal_column, or_, select, union_all
 from sqlalchemy.orm import aliased
 from zope.interface import implementer
 
@@ -137,31 +137,32 @@ def _pair_terms(pairs, table=Node) -> list:
 def _granted_clause(user: User, pairs_by_role: dict[str, list], dialect: str | None):
     """SQL: the node is granted the user (or the user's unit), as a local role, a role its pair needs.
 
-    One subquery over the user's grants — few rows — joined to their nodes to test the
-    (workflow, state) pairs there: ``id IN (that)`` is computed once per statement, never
-    per document scanned (a correlated EXISTS cost PostgreSQL over a second at 100k).
+    A union of small joins, one per group of roles needing the same (workflow, state) pairs
+    and per principal (the user, their unit): grant rows of those roles joined to nodes in
+    those pairs.  Each is a two-table join the planner can start from its smaller side: a
+    unit's 1,861 ``lead`` grants (the information office leads key task 2, and each progress
+    report repeats its task's lead units) against the 17 key tasks in an actionable state —
+    where one join of all the unit's grants to their nodes, tested afterwards, read every
+    grant's node (PostgreSQL 14 ms of the reviewer's worklist; docs/PERFORMANCE.md, pass 6).
+    The union is computed once per statement (``id IN (that)``), never per document scanned
+    (a correlated EXISTS cost PostgreSQL over a second at 100k).
     """
-    # roles needing the same pairs share one term (most roles see the same states): a smaller
-    # statement for the planner, which PostgreSQL re-plans on every page
+    # roles needing the same pairs share one join (most roles see the same states)
     roles_by_pairs = {}
     for role, pairs in pairs_by_role.items():
         roles_by_pairs.setdefault(frozenset(pairs), []).append(role)
-    in_play = [_name(r) for r in sorted(pairs_by_role)]
-    # the user's grants and their unit's, of the roles in play only: two searches of the
-    # (principal, role, node) indexes that read no table row (migration 0012), not
-    # ``user_id = ? OR unit_id = ?`` (SQLite scanned the table for it) and not all of the
-    # unit's grants, each then fetched to test its role — the information office holds
-    # 1,861 grants as a key task's lead unit, none of the roles a listing asks for, and
-    # PostgreSQL spent 15 ms of a search page fetching them (docs/PERFORMANCE.md)
-    grants = select(LocalRole.node_id, LocalRole.role).where(
-        LocalRole.user_id == user.id, LocalRole.role.in_(in_play)).union_all(
-        select(LocalRole.node_id, LocalRole.role).where(
-            LocalRole.unit_id == user.unit_id, LocalRole.role.in_(in_play))).subquery("grants")
+    principals = [LocalRole.user_id == user.id]
+    if user.unit_id is not None:
+        principals.append(LocalRole.unit_id == user.unit_id)
     granted_node = aliased(Node, name="granted_node")
-    by_role = [and_(grants.c.role.in_([_name(r) for r in sorted(roles)]), or_(*_pair_terms(pairs, granted_node)))
-               for pairs, roles in sorted(roles_by_pairs.items(), key=lambda item: sorted(item[1]))]
-    granted = (select(grants.c.node_id).join(granted_node, granted_node.id == grants.c.node_id)
-               .where(or_(*by_role)))
+    # each join reads the (principal, role, node) indexes (migration 0012) and the nodes'
+    # (workflow_id, state) index, whichever side is smaller
+    joins = [select(granted_node.id).join(LocalRole, LocalRole.node_id == granted_node.id)
+             .where(principal, LocalRole.role.in_([_name(r) for r in sorted(roles)]),
+                    or_(*_pair_terms(pairs, granted_node)))
+             for pairs, roles in sorted(roles_by_pairs.items(), key=lambda item: sorted(item[1]))
+             for principal in principals]
+    granted = union_all(*joins) if len(joins) > 1 else joins[0]
     if dialect == "postgresql":
         # ``= ANY (ARRAY(SELECT ...))``: the array is an init plan computed once, and ``= ANY``
         # of an array is an index condition, so it joins a BitmapOr with the other branches;
