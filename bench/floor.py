@@ -41,27 +41,28 @@ from xietong.services.workflow import DocumentNotFound, document_statement, lock
 HERE = Path(__file__).resolve().parent
 
 
-def document(request):
+def _document_id(request) -> int:
+    """The route's id, for a caller with a live login or token: 404 or 403 otherwise."""
     raw = request.matchdict["id"]
     if not raw.isdigit():
         raise HTTPNotFound()
     if request.identity is None:
         raise HTTPForbidden()
-    row = request.dbsession.execute(document_statement(), {"document_id": int(raw)}).scalar_one_or_none()
+    return int(raw)
+
+
+def document(request):
+    row = request.dbsession.execute(document_statement(), {"document_id": _document_id(request)}).scalar_one_or_none()
     if row is None:
         raise HTTPNotFound()
     return {"row": row}
 
 
 def write(request):
-    raw = request.matchdict["id"]
-    if not raw.isdigit():
-        raise HTTPNotFound()
-    if request.identity is None:
-        raise HTTPForbidden()
+    document_id = _document_id(request)
     dbsession = request.dbsession
     try:
-        document = lock_document(dbsession, int(raw))
+        document = lock_document(dbsession, document_id)
     except DocumentNotFound:
         raise HTTPNotFound() from None
     dbsession.execute(update(Node).where(Node.id == document.id).values(modified_at=Node.modified_at))
