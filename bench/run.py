@@ -238,10 +238,6 @@ def count_statements(url: str, paths: dict[str, tuple[str, str]], password: str)
 
 # -- servers -----------------------------------------------------------------------------------------
 
-def port_of(base_url: str) -> int:
-    return int(base_url.rsplit(":", 1)[1])
-
-
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -261,9 +257,16 @@ APPS = (("xietong", ["--paste", str(INI)], "/login"),
         ("floor", ["--chdir", str(HERE), "floor:make_app()"], "/doc/1"))
 
 
+@dataclass(frozen=True)
+class Server:
+    url: str  # http://127.0.0.1:<port>
+    port: int
+    process: subprocess.Popen
+
+
 @contextmanager
 def servers(url: str):
-    """Xietong, the baseline and the stack's floor, served alike; name -> (base URL, master process).
+    """Xietong, the baseline and the stack's floor, served alike; name -> :class:`Server`.
 
     All three read the same database and secret, so a login cookie of Xietong's is valid on
     the floor.  They are stopped when the block ends, whatever happened in it.
@@ -273,13 +276,13 @@ def servers(url: str):
     try:
         for name, target, _path in APPS:
             port = free_port()
-            started[name] = (f"http://127.0.0.1:{port}", port, gunicorn(target, port, env))
+            started[name] = Server(f"http://127.0.0.1:{port}", port, gunicorn(target, port, env))
         for name, _target, path in APPS:
-            wait_ready(started[name][1], path, started[name][2])
-        yield {name: (base, proc) for name, (base, _port, proc) in started.items()}
+            wait_ready(started[name].port, path, started[name].process)
+        yield started
     finally:
-        for _base, _port, proc in started.values():
-            stop(proc)
+        for server in started.values():
+            stop(server.process)
 
 
 def wait_ready(port: int, path: str, proc: subprocess.Popen, seconds: float = 90) -> None:
@@ -455,8 +458,7 @@ def run_database(args, db: str) -> list[Row]:
     sql = count_statements(url, paths, password)
     rows = []
     with servers(url) as apps:
-        (x_url, xietong), (b_url, _) = apps["xietong"], apps["baseline"]
-        x_port = port_of(x_url)
+        x_url, x_port, b_url = apps["xietong"].url, apps["xietong"].port, apps["baseline"].url
         cookies = {name: login_cookie(x_port, name, password)
                    for name in ("bench_staff", "bench_reviewer", "bench_leader")}
         seconds, conns = args.seconds, args.connections
@@ -467,8 +469,8 @@ def run_database(args, db: str) -> list[Row]:
 
         base_items = [("GET", f"/doc/{i}", None) for i in chosen["pages"]]
         baseline_runs = [measure(b_url, base_items)]
-        rows.append(Row("stack_floor", measure(apps["floor"][0], base_items, {"Cookie": cookies["bench_staff"]}), 2,
-                        "session, transaction, identity, ORM load (bench/floor.py): no page can pass it"))
+        rows.append(Row("stack_floor", measure(apps["floor"].url, base_items, {"Cookie": cookies["bench_staff"]}),
+                        None, "session, transaction, identity, ORM load (bench/floor.py): no page can pass it"))
         for scenario, (username, path) in paths.items():
             items = [("GET", p, None) for p in pages] if scenario == "document_page" else [("GET", path, None)]
             headers = {"Cookie": cookies[username]}
@@ -478,9 +480,9 @@ def run_database(args, db: str) -> list[Row]:
             found = sql.get(scenario)
             rows.append(Row(scenario, measure(x_url, items, headers), found.warm, found.note))
         baseline_runs.append(measure(b_url, base_items))
-        rows.append(floor_writes(args, apps["floor"][0], x_port, chosen["pages"], password))
+        rows.append(floor_writes(args, apps["floor"].url, x_port, chosen["pages"], password))
         rows.append(transitions(args, url, x_port, chosen["pairs"], password))
-        rows.append(memory(args, xietong.pid, x_url, pages, cookies["bench_staff"]))
+        rows.append(memory(args, apps["xietong"].process.pid, x_url, pages, cookies["bench_staff"]))
     base = load.Result(requests=sum(r.requests for r in baseline_runs),
                        seconds=sum(r.seconds for r in baseline_runs),
                        errors=sum(r.errors for r in baseline_runs),
@@ -544,7 +546,8 @@ def smoke(url: str, documents: int = 1000, requests: int = 6) -> dict[str, dict[
     A scenario whose page does not exist yet (the dashboard) answers ``{404: 1}``.  The floor is
     asked with the staff's cookie (``stack_floor``) and without one (``stack_floor_anonymous``:
     403, or it would not be reading the login); its write likewise, with and without the
-    reviewer's token (``floor_write``, ``floor_write_anonymous``).  All three servers are stopped before it returns.
+    reviewer's token (``floor_write``, ``floor_write_anonymous``).  All three servers are
+    stopped before it returns.
     """
     import generate
 
@@ -553,8 +556,7 @@ def smoke(url: str, documents: int = 1000, requests: int = 6) -> dict[str, dict[
     chosen = pick(url)
     found = {}
     with servers(url) as apps:
-        x_url, b_url, f_url = apps["xietong"][0], apps["baseline"][0], apps["floor"][0]
-        x_port = port_of(x_url)
+        x_url, x_port, b_url, f_url = apps["xietong"].url, apps["xietong"].port, apps["baseline"].url, apps["floor"].url
         base_items = [("GET", f"/doc/{i}", None) for i in chosen["pages"]]
         found["baseline"] = load.python_load(b_url, base_items, requests).statuses
         cookies = {}
